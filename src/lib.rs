@@ -1,0 +1,53 @@
+//! # post-analytics
+//!
+//! The reference application of ferrom: the article's "standalone project for
+//! collecting post analytics". Companies have posts; each post has the stats
+//! collected for it.
+//!
+//! It uses ferrom through its public API only, exactly as an outside crate
+//! would.
+//!
+//! - [`project`] describes where the settings and migrations live, for the
+//!   `ferrom` binary.
+//! - [`migrate`] applies the migrations embedded in this crate, so a
+//!   collector can bring its database up to date at start-up.
+
+use ferrom::cli::Project;
+use ferrom::migrate::{Migrations, Migrator};
+use ferrom::{Gateway, Result};
+
+mod embedded {
+    //! `migrations/*.sql`, compiled in by refinery's macro.
+    #![allow(missing_docs, unreachable_pub)]
+    refinery::embed_migrations!("migrations");
+}
+
+/// The application's layout: `settings.yml` and `migrations/` in the
+/// directory the command runs in.
+pub fn project() -> Project {
+    Project::new("post-analytics")
+}
+
+/// The migrations compiled into this crate (`migrations/*.sql`).
+///
+/// # Errors
+///
+/// When two embedded migrations share a version.
+pub fn embedded_migrations() -> Result<Migrations> {
+    Migrations::from_embedded(embedded::migrations::runner().get_migrations().clone())
+}
+
+/// Applies the embedded migrations that are pending on the gateway's
+/// database, holding the migration lock. Returns how many were applied.
+///
+/// # Errors
+///
+/// As [`Migrator::migrate`]: a divergent or missing migration, a failing
+/// statement, or a lock held too long by another migrating process.
+pub async fn migrate(gateway: &Gateway) -> Result<usize> {
+    let mut conn = gateway.dedicated_connection().await?;
+    let applied = Migrator::new(embedded_migrations()?)
+        .migrate(&mut conn, gateway.database(), &mut |_| {})
+        .await?;
+    Ok(applied.len())
+}
