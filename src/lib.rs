@@ -7,14 +7,41 @@
 //! It uses ferrom through its public API only, exactly as an outside crate
 //! would.
 //!
+//! - [`configuration`] registers the relations; [`companies`] and [`posts`]
+//!   define them, with the [`Company`] and [`Post`] structs.
 //! - [`project`] describes where the settings and migrations live, for the
 //!   `ferrom` binary.
 //! - [`migrate`] applies the migrations embedded in this crate, so a
 //!   collector can bring its database up to date at start-up.
 
+pub mod companies;
+pub mod posts;
+
+pub use companies::{Companies, Company};
+pub use posts::{Post, Posts};
+
 use ferrom::cli::Project;
 use ferrom::migrate::{Migrations, Migrator};
-use ferrom::{Gateway, Result};
+use ferrom::{Configuration, Gateway, Result, Settings};
+
+/// The application's configuration: the `default` gateway from the
+/// settings, and the `companies` and `posts` relations. Finalize it to get
+/// the container (the article's `MAIN_CONTAINER`):
+///
+/// ```no_run
+/// # async fn demo(settings: ferrom::Settings) -> ferrom::Result<()> {
+/// let container = post_analytics::configuration(&settings).finalize().await?;
+/// let companies = container.relation("companies")?;
+/// println!("{}", companies.count().await?);
+/// # Ok(()) }
+/// ```
+pub fn configuration(settings: &Settings) -> Configuration {
+    let mut config = Configuration::new(settings);
+    config
+        .register_relation(companies::relation())
+        .register_relation(posts::relation());
+    config
+}
 
 mod embedded {
     //! `migrations/*.sql`, compiled in by refinery's macro.

@@ -6,4 +6,7 @@ mod support;
 mod db_cli;
 mod gateway;
 mod migrate;
+mod relation;
+mod roundtrip;
+mod schema;
 mod settings;

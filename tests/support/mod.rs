@@ -230,3 +230,32 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A fresh database with the reference schema migrated, and the reference
+/// application's container on it.
+pub async fn reference_db() -> (TestDb, ferrom::Container) {
+    let db = TestDb::create().await;
+    let gateway = ferrom::Gateway::connect(&db.settings)
+        .await
+        .expect("connect");
+    post_analytics::migrate(&gateway)
+        .await
+        .expect("migrate the reference schema");
+    gateway.close().await;
+    let container = post_analytics::configuration(&db.test_settings())
+        .finalize()
+        .await
+        .expect("finalize the reference configuration");
+    (db, container)
+}
+
+impl TestDb {
+    /// Settings of the test environment pointing at this database.
+    pub fn test_settings(&self) -> ferrom::Settings {
+        ferrom::Settings {
+            env: "test".into(),
+            path: repo_root().join("settings.yml"),
+            db: self.settings.clone(),
+        }
+    }
+}

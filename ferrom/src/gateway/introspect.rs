@@ -220,7 +220,7 @@ pub async fn introspect(
                 let column = ColumnInfo {
                     json: data_type == "json",
                     data_type,
-                    column_type: text(5)?.unwrap_or_default().to_ascii_lowercase(),
+                    column_type: text(5)?.unwrap_or_default(),
                     nullable: text(6)?.as_deref() == Some("YES"),
                     default: normalize_default(text(7)?, server.flavour),
                     primary_key: key == "PRI",

@@ -12,6 +12,8 @@ mod introspect;
 pub use flavour::{Capabilities, Flavour, MIN_MARIADB, MIN_MYSQL, ServerInfo, Version};
 pub use introspect::{ColumnInfo, ForeignKeyInfo, IndexInfo, TableInfo, introspect, render_schema};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
@@ -34,6 +36,7 @@ pub struct Gateway {
     pool: MySqlPool,
     server: ServerInfo,
     settings: DbSettings,
+    statements: Arc<AtomicU64>,
 }
 
 impl Gateway {
@@ -70,7 +73,21 @@ impl Gateway {
             pool,
             server,
             settings: settings.clone(),
+            statements: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// How many statements ferrom has sent through this gateway (its clones
+    /// included): reads, writes and introspection. Tests use it to check
+    /// round trips (one introspection statement at finalize, one query per
+    /// eager-loading level).
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Counts one statement sent through this gateway.
+    pub(crate) fn note_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The sqlx pool, for running queries of your own next to ferrom's.
@@ -257,6 +274,6 @@ pub(crate) fn connect_error(url: &RedactedUrl, e: sqlx::Error) -> Error {
         url: url.to_string(),
         reason,
         hint,
-        source: Some(e),
+        source: Some(Box::new(e)),
     }
 }
