@@ -5,6 +5,8 @@ use ferrom::container::RelationHandle;
 use ferrom::{Association, Relation, RelationDefinition};
 use serde::{Deserialize, Serialize};
 
+use crate::posts::Post;
+
 /// The relation's name.
 pub const NAME: &str = "companies";
 
@@ -13,8 +15,22 @@ pub fn relation() -> RelationDefinition {
     RelationDefinition::new(NAME).association(Association::has_many("posts"))
 }
 
-/// A company as library users read it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+/// A company as library users read it; `posts` is filled when they are
+/// loaded with it:
+///
+/// ```no_run
+/// # async fn demo(container: &ferrom::Container) -> ferrom::Result<()> {
+/// use post_analytics::{Company, Post};
+///
+/// let companies: Vec<Company> = container
+///     .relation("companies")?
+///     .map_to::<Company>()
+///     .nest("posts", |company: &mut Company, posts: Vec<Post>| company.posts = posts)
+///     .to_vec()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Company {
     /// Primary key.
     pub id: i32,
@@ -28,6 +44,11 @@ pub struct Company {
     pub created_at: Option<NaiveDateTime>,
     /// When it was last updated (UTC).
     pub updated_at: Option<NaiveDateTime>,
+    /// Its posts, when loaded with it ([`ferrom::relation::Mapped::nest`]);
+    /// empty otherwise.
+    #[sqlx(skip)]
+    #[serde(default)]
+    pub posts: Vec<Post>,
 }
 
 /// The `companies` relation, typed: `container.get::<Companies>()`.

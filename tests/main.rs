@@ -3,10 +3,15 @@
 
 mod support;
 
+mod associations;
+mod commands;
+mod console;
 mod db_cli;
+mod factories;
 mod gateway;
 mod migrate;
 mod relation;
 mod roundtrip;
 mod schema;
 mod settings;
+mod transactions;

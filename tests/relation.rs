@@ -747,3 +747,47 @@ async fn server_errors_are_classified() {
 fn _assert_relation_is_send(r: Relation) -> impl Send {
     r
 }
+
+#[tokio::test]
+async fn relations_on_named_gateways_and_unknown_types_warn() {
+    let main = TestDb::create().await;
+    let legacy = TestDb::create().await;
+    let mut conn = legacy.connect().await;
+    sqlx::raw_sql(
+        "CREATE TABLE accounts (id INT PRIMARY KEY, flags BIT(8), spot POINT, note VARCHAR(10));
+         INSERT INTO accounts VALUES (1, b'00000101', POINT(1, 2), 'old')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let mut config = ferrom::Configuration::with_default_gateway(main.settings.clone());
+    config.add_gateway("legacy", legacy.settings.clone());
+    config.register_relation(ferrom::RelationDefinition::new("accounts").gateway("legacy"));
+    let container = config.finalize().await.unwrap();
+    let accounts = container.relation("accounts").unwrap();
+    assert_eq!(accounts.gateway().database(), legacy.name());
+    assert_eq!(
+        container.gateway("legacy").unwrap().database(),
+        legacy.name()
+    );
+    // Unknown column types do not stop the boot: they read as bytes, with a warning naming them.
+    let warnings = container.warnings().join("\n");
+    assert!(
+        warnings.contains("accounts") && warnings.contains("flags") && warnings.contains("bit(8)"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("spot"), "{warnings}");
+    let row = accounts.by_pk(1).one_strict().await.unwrap();
+    assert_eq!(row.get("flags").unwrap(), &Value::Bytes(vec![5]));
+    assert_eq!(row.get("note").unwrap(), &Value::from("old"));
+
+    // A relation naming an unconfigured gateway fails at boot.
+    let mut bad = ferrom::Configuration::with_default_gateway(main.settings.clone());
+    bad.register_relation(ferrom::RelationDefinition::new("accounts").gateway("archive"));
+    let err = bad.finalize().await.unwrap_err();
+    assert!(matches!(err, Error::UnknownGateway { .. }), "{err}");
+    assert!(
+        err.to_string().contains("archive") && err.to_string().contains("default"),
+        "{err}"
+    );
+}

@@ -87,6 +87,11 @@ pub enum Error {
     #[error("{0}")]
     Migration(Box<crate::migrate::MigrationError>),
 
+    /// A factory could not be defined, or could not build or create its
+    /// rows (see [`crate::factory::FactoryError`]).
+    #[error("{0}")]
+    Factory(Box<crate::factory::FactoryError>),
+
     /// A command-line or console operation was refused (for example `db drop`
     /// outside the test environment without `--yes`).
     #[error("{0}")]
@@ -188,6 +193,42 @@ pub enum Error {
         known: Vec<String>,
     },
 
+    /// The relation has no command registered under this name.
+    #[error(
+        "relation `{relation}` has no command `{command}`; commands: {}",
+        list(known)
+    )]
+    UnknownCommand {
+        /// The relation.
+        relation: String,
+        /// The name asked for.
+        command: String,
+        /// The commands registered for the relation.
+        known: Vec<String>,
+    },
+
+    /// A command definition cannot be resolved at finalize (an unknown
+    /// relation, a plugin naming an attribute the relation lacks), or a
+    /// command cannot do what it was called for (an update of a relation
+    /// without a primary key, a generated attribute in the input).
+    #[error("command `{command}` of relation `{relation}`: {reason}")]
+    InvalidCommand {
+        /// The relation.
+        relation: String,
+        /// The command's registered name.
+        command: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+
+    /// A command input is not a map of attributes (a struct that does not
+    /// serialize to one, an attribute given twice).
+    #[error("invalid command input: {reason}")]
+    InvalidInput {
+        /// What is wrong.
+        reason: String,
+    },
+
     /// A relation or query is used in a way it does not support (no primary
     /// key for `by_pk`, the wrong number of key values, ...).
     #[error("relation `{relation}`: {reason}")]
@@ -211,7 +252,9 @@ pub enum Error {
         got: String,
     },
 
-    /// NULL into a NOT NULL column (MySQL 1048, 1364).
+    /// NULL into a NOT NULL column (MySQL 1048, 1364), or a command input
+    /// that ferrom refused before sending because it would be (the source
+    /// is then an `InvalidArgument` saying so).
     #[error("relation `{relation}`: attribute `{attribute}` cannot be NULL")]
     NotNull {
         /// The relation.
@@ -264,7 +307,9 @@ pub enum Error {
     },
 
     /// A value is too long or out of range for its column (MySQL 1406,
-    /// 1264, 1292, 1366).
+    /// 1264, 1292, 1366); also a string longer than its column's
+    /// `max_length`, refused by a command before sending (the source is
+    /// then an `InvalidArgument` saying so).
     #[error("relation `{relation}`, attribute `{attribute}`: {detail}")]
     DataTooLong {
         /// The relation.

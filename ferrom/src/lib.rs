@@ -14,15 +14,23 @@
 //! | [`schema`] | attributes and their types, inference from the database, associations |
 //! | [`value`], [`row`] | dynamic values and rows (for the console and factories) |
 //! | [`relation`] | relations: immutable query values, reading, typed mapping |
+//! | [`command`] | commands: create, update, delete, upsert; input checks, plugins, timestamps |
 //! | [`container`] | the configuration, finalized into the container |
+//! | [`factory`] | factories: test data built in memory or created through the commands, sequences, fake data, traits, associations |
+//! | [`testing`] | the test harness: a migrated database of its own per test, factories, the seed printed on failure |
+//! | [`transaction`] | transactions (savepoints, isolation), sessions, the retry helper |
 //! | [`migrate`] | refinery's async traits over one sqlx connection, the migration runner and status |
 //! | [`cli`] | the `ferrom` command line (`ferrom db ...`) |
 //! | [`error`] | [`Error`], the one error type, and [`Result`] |
 
 pub(crate) mod bind;
 pub mod cli;
+pub mod command;
+pub mod console;
 pub mod container;
 pub mod error;
+mod exec;
+pub mod factory;
 pub mod gateway;
 mod json;
 pub mod migrate;
@@ -30,14 +38,22 @@ pub mod relation;
 pub mod row;
 pub mod schema;
 pub mod settings;
+pub mod testing;
+pub mod transaction;
 pub mod value;
 
+pub use command::{
+    Command, CommandDefinition, CommandKind, CommandOutput, Input, Plugin, ResultKind, Timestamps,
+    Tuple,
+};
 pub use container::{Configuration, Container, RelationDefinition};
 pub use error::{Error, Result};
+pub use factory::Factories;
 pub use gateway::{Capabilities, Flavour, Gateway, ServerInfo};
 pub use json::Json;
 pub use relation::{Condition, Relation, attr};
 pub use row::Row;
 pub use schema::{Association, Attribute, Schema, Type};
 pub use settings::{DbSettings, RedactedUrl, Secret, Settings};
+pub use transaction::{Isolation, Session, Transaction, retry};
 pub use value::Value;

@@ -33,16 +33,16 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use futures_util::TryStreamExt as _;
 use sqlx::ColumnOrigin;
 use sqlx::error::BoxDynError;
 use sqlx::mysql::types::MySqlTime;
-use sqlx::mysql::{MySql, MySqlColumn, MySqlPool, MySqlRow, MySqlTypeInfo, MySqlValueRef};
+use sqlx::mysql::{MySql, MySqlColumn, MySqlRow, MySqlTypeInfo, MySqlValueRef};
 use sqlx::{Column as _, Decode, Row as _, TypeInfo as _, ValueRef as _};
 
 use crate::bind::arguments;
 use crate::error::{Error, Result};
 use crate::schema::{Schema, Type};
-use crate::settings::RedactedUrl;
 use crate::value::Value;
 
 /// What the relation is called in errors about rows of raw SQL.
@@ -232,10 +232,41 @@ impl Columns {
 ///
 /// Accessors return `Result` or `Option`; none panics on a name that is not
 /// there.
+///
+/// A row read with [`Relation::combine`](crate::Relation::combine) or
+/// [`Relation::wrap`](crate::Relation::wrap) also holds its associated rows,
+/// by association name: [`Row::children`] for has-many and many-to-many,
+/// [`Row::parent`] for belongs-to and has-one.
 #[derive(Clone)]
 pub struct Row {
     columns: Arc<Columns>,
     values: Vec<Value>,
+    /// Associated rows loaded with it, by association name, in the order
+    /// they were combined.
+    nested: Vec<(Arc<str>, Nested)>,
+}
+
+/// The rows of one association nested under a parent row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Nested {
+    /// A has-many or many-to-many association: every child, in the child
+    /// relation's order (empty when there are none).
+    Many(Vec<Row>),
+    /// A belongs-to or has-one association (combined or wrapped): the row,
+    /// or `None` when there is no match.
+    One(Option<Row>),
+}
+
+impl Nested {
+    /// The nested rows as JSON: an array for [`Nested::Many`], an object or
+    /// `null` for [`Nested::One`].
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Nested::Many(rows) => serde_json::Value::Array(rows.iter().map(Row::to_json).collect()),
+            Nested::One(Some(row)) => row.to_json(),
+            Nested::One(None) => serde_json::Value::Null,
+        }
+    }
 }
 
 impl Row {
@@ -244,7 +275,100 @@ impl Row {
     #[allow(dead_code)]
     pub(crate) fn from_parts(columns: Arc<Columns>, values: Vec<Value>) -> Row {
         debug_assert_eq!(columns.len(), values.len(), "one value per column");
-        Row { columns, values }
+        Row {
+            columns,
+            values,
+            nested: Vec::new(),
+        }
+    }
+
+    /// Nests the rows of association `name` under this row (replacing
+    /// rows nested under that name before).
+    pub(crate) fn set_nested(&mut self, name: &Arc<str>, rows: Nested) {
+        match self.nested.iter_mut().find(|(n, _)| n == name) {
+            Some((_, slot)) => *slot = rows,
+            None => self.nested.push((Arc::clone(name), rows)),
+        }
+    }
+
+    /// The rows of association `name` nested under this row, if it was
+    /// combined or wrapped.
+    pub fn nested(&self, name: &str) -> Option<&Nested> {
+        self.nested
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, rows)| rows)
+    }
+
+    /// `(association, rows)` pairs for every association nested under this
+    /// row, in the order they were combined.
+    pub fn nested_iter(&self) -> impl Iterator<Item = (&str, &Nested)> {
+        self.nested.iter().map(|(n, rows)| (&**n, rows))
+    }
+
+    /// The children of the has-many or many-to-many association `name`
+    /// (`companies.combine("posts")` → `row.children("posts")`), in the child
+    /// relation's order; empty when there are none.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidAssociation`] when `name` was not combined into this
+    /// row (listing what was), or is a to-one association (read it with
+    /// [`Row::parent`]).
+    pub fn children(&self, name: &str) -> Result<&[Row]> {
+        match self.nested(name) {
+            Some(Nested::Many(rows)) => Ok(rows),
+            Some(Nested::One(_)) => Err(self.not_nested(
+                name,
+                "is a to-one association: read it with parent(...)".into(),
+            )),
+            None => Err(self.not_nested(name, self.nested_list())),
+        }
+    }
+
+    /// The row of the belongs-to or has-one association `name`, combined or
+    /// wrapped (`posts.wrap("company")` → `row.parent("company")`), or
+    /// `None` when there is no match.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidAssociation`] when `name` was not combined or wrapped
+    /// into this row (listing what was), or is a to-many association (read
+    /// it with [`Row::children`]).
+    pub fn parent(&self, name: &str) -> Result<Option<&Row>> {
+        match self.nested(name) {
+            Some(Nested::One(row)) => Ok(row.as_ref()),
+            Some(Nested::Many(_)) => Err(self.not_nested(
+                name,
+                "is a to-many association: read it with children(...)".into(),
+            )),
+            None => Err(self.not_nested(name, self.nested_list())),
+        }
+    }
+
+    fn nested_list(&self) -> String {
+        if self.nested.is_empty() {
+            "was not loaded: these rows have no associations; load them with \
+             combine(...) or wrap(...)"
+                .into()
+        } else {
+            format!(
+                "was not loaded with these rows; loaded: {}",
+                self.nested
+                    .iter()
+                    .map(|(n, _)| &**n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    }
+
+    fn not_nested(&self, name: &str, reason: String) -> Error {
+        Error::InvalidAssociation {
+            relation: self.columns.relation.clone(),
+            association: name.to_string(),
+            reason,
+        }
     }
 
     /// The value of the column `name`.
@@ -305,11 +429,18 @@ impl Row {
     }
 
     /// The row as a JSON object keyed by column name (see
-    /// [`Value::to_json`] for how values render).
+    /// [`Value::to_json`] for how values render), with nested associations
+    /// under their names: has-many as an array, to-one as an object or
+    /// `null`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::Value::Object(
             self.iter()
                 .map(|(k, v)| (k.to_string(), v.to_json()))
+                .chain(
+                    self.nested
+                        .iter()
+                        .map(|(n, rows)| (n.to_string(), rows.to_json())),
+                )
                 .collect(),
         )
     }
@@ -317,14 +448,22 @@ impl Row {
 
 impl fmt::Debug for Row {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        let mut map = f.debug_map();
+        map.entries(self.iter());
+        for (name, rows) in &self.nested {
+            map.entry(&&**name, rows);
+        }
+        map.finish()
     }
 }
 
-/// Rows are equal when they have the same column names and values.
+/// Rows are equal when they have the same column names and values, and the
+/// same nested associations.
 impl PartialEq for Row {
     fn eq(&self, other: &Row) -> bool {
-        self.columns.names == other.columns.names && self.values == other.values
+        self.columns.names == other.columns.names
+            && self.values == other.values
+            && self.nested == other.nested
     }
 }
 
@@ -648,6 +787,7 @@ pub(crate) fn decode_row(columns: &Arc<Columns>, row: &MySqlRow) -> Result<Row> 
     Ok(Row {
         columns: Arc::clone(columns),
         values,
+        nested: Vec::new(),
     })
 }
 
@@ -685,24 +825,26 @@ pub(crate) fn decode_scalar(row: &MySqlRow, index: usize) -> Result<Value> {
 
 /// Decodes raw result rows, one column list per result set (a statement
 /// may return several).
-fn decode_raw_rows(relation: &str, schema: Option<&Schema>, rows: &[MySqlRow]) -> Result<Vec<Row>> {
+#[allow(dead_code)]
+pub(crate) fn decode_raw_rows(
+    relation: &str,
+    schema: Option<&Schema>,
+    rows: &[MySqlRow],
+) -> Result<Vec<Row>> {
     let mut out = Vec::with_capacity(rows.len());
-    let mut current: Option<(*const MySqlColumn, usize, Arc<Columns>)> = None;
+    let mut current: Option<(&MySqlRow, Arc<Columns>)> = None;
     for row in rows {
-        let key = (row.columns().as_ptr(), row.columns().len());
-        let columns = match &current {
-            Some((ptr, len, columns)) if (*ptr, *len) == key => columns,
-            _ => {
-                &current
-                    .insert((
-                        key.0,
-                        key.1,
-                        Columns::from_mysql(relation, row.columns(), schema),
-                    ))
-                    .2
+        match &current {
+            // Rows held together share their result set's column list.
+            Some((first, columns)) if same_result_set(first, row) => {
+                out.push(decode_row(columns, row)?);
             }
-        };
-        out.push(decode_row(columns, row)?);
+            _ => {
+                let columns = Columns::from_mysql(relation, row.columns(), schema);
+                out.push(decode_row(&columns, row)?);
+                current = Some((row, columns));
+            }
+        }
     }
     Ok(out)
 }
@@ -781,54 +923,82 @@ async fn read_inner<'c, E>(
 where
     E: sqlx::Executor<'c, Database = MySql>,
 {
-    let args = raw_arguments(binds)?;
-    let rows = executor
-        .fetch_all((sqlx::AssertSqlSafe(sql), args))
-        .await
-        .map_err(|e| Error::database("running raw SQL", e))?;
-    decode_raw_rows(schema.map_or(RAW_SQL, Schema::relation), schema, &rows)
+    let relation = schema.map_or(RAW_SQL, Schema::relation);
+    fetch_rows(executor, relation, schema, sql, binds, |e| {
+        Error::database("running raw SQL", e)
+    })
+    .await
 }
 
-/// [`read`] on a pool for a relation: the server's errors are classified
-/// (unique, foreign key, ...) and name the relation.
-///
-/// # Errors
-///
-/// As [`read`], classified by [`Error::classify`].
-pub(crate) async fn read_pool(
-    pool: &MySqlPool,
-    relation: Option<&str>,
-    url: &RedactedUrl,
+/// Runs a statement and decodes its rows as they arrive (each raw row is
+/// dropped as soon as it is decoded, which keeps this close to sqlx's own
+/// `query_as`), with one column list per result set.
+async fn fetch_rows<'c, E>(
+    executor: E,
+    relation: &str,
+    schema: Option<&Schema>,
     sql: &str,
     binds: &[Value],
-) -> Result<Vec<Row>> {
+    on_error: impl Fn(sqlx::Error) -> Error,
+) -> Result<Vec<Row>>
+where
+    E: sqlx::Executor<'c, Database = MySql>,
+{
     let args = raw_arguments(binds)?;
-    let rows = sqlx::Executor::fetch_all(pool, (sqlx::AssertSqlSafe(sql), args))
-        .await
-        .map_err(|e| Error::classify(relation, url, e))?;
-    decode_raw_rows(relation.unwrap_or(RAW_SQL), None, &rows)
+    let mut stream = executor.fetch((sqlx::AssertSqlSafe(sql), args));
+    let mut out = Vec::new();
+    // The first row of the current result set, kept so its column list
+    // stays shared: the driver then gives the next result set a list of
+    // its own, and a different pointer tells the sets apart.
+    let mut current: Option<(MySqlRow, Arc<Columns>)> = None;
+    while let Some(row) = stream.try_next().await.map_err(&on_error)? {
+        match &current {
+            Some((first, columns)) if same_result_set(first, &row) => {
+                out.push(decode_row(columns, &row)?);
+            }
+            _ => {
+                let columns = Columns::from_mysql(relation, row.columns(), schema);
+                out.push(decode_row(&columns, &row)?);
+                current = Some((row, columns));
+            }
+        }
+    }
+    Ok(out)
 }
 
-/// [`read_with_schema`] on a pool for a relation (what `Relation::read`
-/// wants: the relation's own columns typed by its schema), errors
-/// classified.
+/// Runs a statement whose output columns are known (a relation's select
+/// list) and decodes each row with `columns` as it arrives: the fast path
+/// for materializing dynamic rows (decoding while streaming, rather than
+/// after `fetch_all`, keeps within a few percent of sqlx's `query_as`).
+/// Binds always go through a prepared statement, so one SQL shape is one
+/// cached statement.
 ///
 /// # Errors
 ///
-/// As [`read`], classified by [`Error::classify`].
+/// `on_error` of the driver's error; as [`decode_row`].
 #[allow(dead_code)]
-pub(crate) async fn read_pool_with_schema(
-    pool: &MySqlPool,
-    schema: &Schema,
-    url: &RedactedUrl,
+pub(crate) async fn fetch_with_columns<'c, E>(
+    executor: E,
+    columns: &Arc<Columns>,
     sql: &str,
     binds: &[Value],
-) -> Result<Vec<Row>> {
-    let args = raw_arguments(binds)?;
-    let rows = sqlx::Executor::fetch_all(pool, (sqlx::AssertSqlSafe(sql), args))
-        .await
-        .map_err(|e| Error::classify(Some(schema.relation()), url, e))?;
-    decode_raw_rows(schema.relation(), Some(schema), &rows)
+    on_error: impl Fn(sqlx::Error) -> Error,
+) -> Result<Vec<Row>>
+where
+    E: sqlx::Executor<'c, Database = MySql>,
+{
+    let args = arguments(binds)?;
+    let mut stream = executor.fetch((sqlx::AssertSqlSafe(sql), Some(args)));
+    let mut out = Vec::new();
+    while let Some(row) = stream.try_next().await.map_err(&on_error)? {
+        out.push(decode_row(columns, &row)?);
+    }
+    Ok(out)
+}
+
+/// Whether two rows share their column list (come from one result set).
+fn same_result_set(a: &MySqlRow, b: &MySqlRow) -> bool {
+    std::ptr::eq(a.columns(), b.columns())
 }
 
 #[cfg(test)]

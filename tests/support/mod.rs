@@ -1,22 +1,26 @@
-//! Test support: a database of its own for each test, on the real server.
+//! Test support: a database of its own for each test, on the real server,
+//! through the toolkit's harness (`ferrom::testing`).
 //!
 //! The server is the one at `FERROM_TEST_DATABASE_URL` (a
 //! `mysql://user:password@host:port/` URL), or 127.0.0.1:3306 as root with an
 //! empty password. Each [`TestDb`] is a database named
-//! `ferrom_t_<pid>_<n>`, dropped when the value is dropped; databases left
+//! `ferrom_t_h<host>_<pid>_<n>`, dropped when the value is dropped; databases left
 //! by a process that no longer runs (a crashed run) are swept before the
-//! first one is made.
+//! first one is made. [`harness`] gives each test the reference schema (a
+//! per-process template copied into the test's database), the reference
+//! container and the reference factories.
 
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ferrom::DbSettings;
 use ferrom::gateway::open_connection;
+use ferrom::testing::{Harness, TestDatabase};
 use sqlx::MySqlConnection;
-use tokio::sync::OnceCell;
 
 /// The repository root (where settings.yml and migrations/ are).
 pub fn repo_root() -> PathBuf {
@@ -25,87 +29,64 @@ pub fn repo_root() -> PathBuf {
 
 /// Settings for the test server with no particular database chosen.
 pub fn server_settings() -> DbSettings {
-    let mut settings = DbSettings::local("test");
-    if let Ok(url) = std::env::var("FERROM_TEST_DATABASE_URL") {
-        let url = if url.trim_end_matches('/').matches('/').count() <= 2 {
-            format!("{}/test", url.trim_end_matches('/'))
-        } else {
-            url
-        };
-        settings
-            .apply_url(&url)
-            .expect("FERROM_TEST_DATABASE_URL must be mysql://user:password@host:port/");
-    }
-    settings
+    ferrom::testing::server_settings()
+        .expect("FERROM_TEST_DATABASE_URL must be mysql://user:password@host:port/")
 }
 
 /// A server-level connection, or a panic that says how to start the server.
 pub async fn server_connection() -> MySqlConnection {
-    let settings = server_settings();
-    match open_connection(&settings, false).await {
-        Ok((conn, _)) => conn,
-        Err(e) => panic!(
-            "the tests need a MySQL or MariaDB server at {}: {e}\n\
-             Start one with `scripts/db-up`, or point FERROM_TEST_DATABASE_URL at one.",
-            settings.redacted_url().without_database()
-        ),
+    match ferrom::testing::server_connection(&server_settings()).await {
+        Ok(conn) => conn,
+        Err(e) => panic!("{e}"),
     }
 }
 
-static SWEPT: OnceCell<()> = OnceCell::const_new();
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// Drops `ferrom_t_<pid>_*` databases whose process is gone.
-async fn sweep_leftovers() {
-    let mut conn = server_connection().await;
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'ferrom\\_t\\_%'",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .expect("list test databases");
-    for name in names {
-        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
-        if !alive {
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS `{name}`"
-            )))
-            .execute(&mut conn)
-            .await;
-        }
-    }
+/// The reference application's harness: the embedded migrations, the
+/// reference configuration and the reference factories.
+pub fn harness() -> &'static Harness {
+    static HARNESS: LazyLock<Harness> = LazyLock::new(|| {
+        Harness::new(
+            post_analytics::embedded_migrations().expect("the embedded migrations"),
+            post_analytics::configuration,
+        )
+        .with_factories(post_analytics::factories::define)
+        .with_settings_path(repo_root().join("settings.yml"))
+    });
+    &HARNESS
 }
 
 /// A database of the test's own, dropped on drop.
 pub struct TestDb {
     /// Settings pointing at it.
     pub settings: DbSettings,
+    guard: TestDatabase,
 }
 
 impl TestDb {
+    fn from_guard(guard: TestDatabase) -> TestDb {
+        let guard = guard.with_settings_path(repo_root().join("settings.yml"));
+        TestDb {
+            settings: guard.settings().clone(),
+            guard,
+        }
+    }
+
     /// A fresh name on the test server, not yet created.
     pub async fn reserve() -> TestDb {
-        SWEPT.get_or_init(sweep_leftovers).await;
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let name = format!("ferrom_t_{}_{n}", std::process::id());
-        TestDb {
-            settings: server_settings().with_name(name),
+        match TestDatabase::reserve(&server_settings()).await {
+            Ok(guard) => TestDb::from_guard(guard),
+            Err(e) => panic!("{e}"),
         }
     }
 
     /// A fresh, empty database.
     pub async fn create() -> TestDb {
-        let db = TestDb::reserve().await;
-        let mut conn = server_connection().await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "CREATE DATABASE `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
-            db.name()
-        )))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-        db
+        match TestDatabase::create(&server_settings()).await {
+            Ok(guard) => TestDb::from_guard(guard),
+            Err(e) => panic!("{e}"),
+        }
     }
 
     /// The database name.
@@ -152,28 +133,10 @@ impl TestDb {
         }
         cmd
     }
-}
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name().to_string();
-        // Drop runs outside any runtime the test may still hold: use a
-        // thread with a runtime of its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async {
-                let mut conn = server_connection().await;
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS `{name}`"
-                )))
-                .execute(&mut conn)
-                .await;
-            });
-        })
-        .join();
+    /// Settings of the test environment pointing at this database.
+    pub fn test_settings(&self) -> ferrom::Settings {
+        self.guard.test_settings()
     }
 }
 
@@ -231,31 +194,18 @@ impl Drop for TempDir {
     }
 }
 
-/// A fresh database with the reference schema migrated, and the reference
+/// A fresh database with the reference schema (copied from the
+/// per-process template the harness migrates), and the reference
 /// application's container on it.
 pub async fn reference_db() -> (TestDb, ferrom::Container) {
-    let db = TestDb::create().await;
-    let gateway = ferrom::Gateway::connect(&db.settings)
-        .await
-        .expect("connect");
-    post_analytics::migrate(&gateway)
-        .await
-        .expect("migrate the reference schema");
-    gateway.close().await;
+    let guard = match harness().database().await {
+        Ok(guard) => guard,
+        Err(e) => panic!("{e}"),
+    };
+    let db = TestDb::from_guard(guard);
     let container = post_analytics::configuration(&db.test_settings())
         .finalize()
         .await
         .expect("finalize the reference configuration");
     (db, container)
-}
-
-impl TestDb {
-    /// Settings of the test environment pointing at this database.
-    pub fn test_settings(&self) -> ferrom::Settings {
-        ferrom::Settings {
-            env: "test".into(),
-            path: repo_root().join("settings.yml"),
-            db: self.settings.clone(),
-        }
-    }
 }

@@ -23,20 +23,29 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::console::eval::{ConfigureFn, DefineFactoriesFn};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
-use args::{Cli, Command};
+use args::{Cli, Command, OutputFormat};
 
 /// Where a ferrom project keeps its files, relative to the directory the
-/// command runs in unless absolute.
+/// command runs in unless absolute, and (for the console) how it builds
+/// its configuration and factories.
 #[derive(Clone, Debug)]
 pub struct Project {
-    /// The application's name, shown in banners.
+    /// The application's name, shown in banners and the console prompt.
     pub name: String,
     /// The settings file (default `settings.yml`).
     pub settings_path: PathBuf,
     /// The migrations directory (default `migrations`).
     pub migrations_dir: PathBuf,
+    /// Builds the application's configuration (relations, commands) from
+    /// the settings, for `ferrom console`; without it the console has the
+    /// gateways and no relation.
+    pub configuration: Option<ConfigureFn>,
+    /// Defines the application's factories, for `factories[...]` at the
+    /// console.
+    pub factories: Option<DefineFactoriesFn>,
 }
 
 impl Project {
@@ -46,7 +55,25 @@ impl Project {
             name: name.into(),
             settings_path: PathBuf::from("settings.yml"),
             migrations_dir: PathBuf::from("migrations"),
+            configuration: None,
+            factories: None,
         }
+    }
+
+    /// Builds the configuration with `configure` (the reference
+    /// application's `post_analytics::configuration`).
+    #[must_use]
+    pub fn with_configuration(mut self, configure: ConfigureFn) -> Self {
+        self.configuration = Some(configure);
+        self
+    }
+
+    /// Defines the factories with `define` (the reference application's
+    /// `post_analytics::factories::define`).
+    #[must_use]
+    pub fn with_factories(mut self, define: DefineFactoriesFn) -> Self {
+        self.factories = Some(define);
+        self
     }
 
     /// Uses another settings file.
@@ -125,13 +152,22 @@ pub fn render_error(e: &Error) -> String {
     out
 }
 
+/// Logs to stderr at the level `FERROM_LOG` names (default `warn`), and
+/// prints SQL statements while the console's `sql on` is set.
 fn init_tracing() {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_env("FERROM_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .with_filter(filter),
+        )
+        .with(crate::console::sql_log_layer())
         .try_init();
 }
 
@@ -149,8 +185,19 @@ async fn execute(project: Project, cli: Cli, out: &mut (dyn Write + Send)) -> Re
     let settings = Settings::load_from_env(&settings_path, cli.global.env.as_deref())?;
     match cli.command {
         Command::Db(command) => db::run(command, &settings, &migrations_dir, out).await,
-        Command::Console(_) => Err(Error::Refused(
-            "the console is not built yet; use `ferrom db ...` for now".into(),
-        )),
+        Command::Console(args) => {
+            let options = crate::console::Options {
+                eval: args.eval,
+                format: match args.format {
+                    OutputFormat::Text => crate::console::Format::Text,
+                    OutputFormat::Json => crate::console::Format::Json,
+                },
+                strict: args.strict,
+                sandbox: args.sandbox,
+                color: if args.no_color { Some(false) } else { None },
+                limit: args.limit,
+            };
+            crate::console::run(&project, &settings, &migrations_dir, options).await
+        }
     }
 }

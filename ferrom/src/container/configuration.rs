@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::Result;
+use crate::command::CommandDefinition;
 use crate::relation::{Relation, View};
 use crate::schema::{Association, Attribute};
 use crate::settings::{DbSettings, Settings};
@@ -129,6 +130,7 @@ impl RelationDefinition {
 pub struct Configuration {
     pub(crate) gateways: BTreeMap<String, DbSettings>,
     pub(crate) relations: Vec<RelationDefinition>,
+    pub(crate) commands: Vec<CommandDefinition>,
 }
 
 impl Configuration {
@@ -144,6 +146,7 @@ impl Configuration {
         Configuration {
             gateways,
             relations: Vec::new(),
+            commands: Vec::new(),
         }
     }
 
@@ -163,5 +166,20 @@ impl Configuration {
     /// The registered relation definitions.
     pub fn relations(&self) -> &[RelationDefinition] {
         &self.relations
+    }
+
+    /// Registers a command (replacing one registered under the same name
+    /// for the same relation). Finalize checks it against its relation's
+    /// schema.
+    pub fn register_command(&mut self, command: CommandDefinition) -> &mut Self {
+        self.commands
+            .retain(|c| !(c.relation == command.relation && c.name == command.name));
+        self.commands.push(command);
+        self
+    }
+
+    /// The registered command definitions.
+    pub fn commands(&self) -> &[CommandDefinition] {
+        &self.commands
     }
 }

@@ -12,7 +12,7 @@ use crate::schema::{Schema, infer, resolve_association};
 impl Configuration {
     /// Connects the gateways, infers every relation's schema (one
     /// introspection round trip per gateway), resolves associations and
-    /// checks every registration.
+    /// commands, and checks every registration.
     ///
     /// # Errors
     ///
@@ -23,6 +23,9 @@ impl Configuration {
     /// - [`Error::UnknownAttribute`] for a declared attribute the table lacks;
     /// - [`Error::UnknownRelation`] / [`Error::InvalidAssociation`] for an
     ///   association that cannot be resolved.
+    /// - [`Error::InvalidCommand`] for a command whose relation is not
+    ///   registered or that its relation's schema cannot take (a plugin
+    ///   naming an attribute the relation lacks), naming the command.
     pub async fn finalize(self) -> Result<Container> {
         for def in &self.relations {
             if !self.gateways.contains_key(&def.gateway) {
@@ -107,6 +110,7 @@ impl Configuration {
         }
         let schemas: Arc<BTreeMap<String, Arc<Schema>>> =
             Arc::new(schemas.into_iter().map(|(k, v)| (k, Arc::new(v))).collect());
+        let commands = crate::command::resolve(&self.commands, &schemas)?;
         let relations = self
             .relations
             .iter()
@@ -117,6 +121,7 @@ impl Configuration {
                     gateway: gateways[&def.gateway].clone(),
                     views: def.views.clone(),
                     schemas: schemas.clone(),
+                    commands: commands.clone(),
                 });
                 (def.name.clone(), relation)
             })

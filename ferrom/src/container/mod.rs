@@ -12,6 +12,7 @@ pub use configuration::{Configuration, DEFAULT_GATEWAY, RelationDefinition};
 
 use std::collections::BTreeMap;
 
+use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::gateway::Gateway;
 use crate::relation::Relation;
@@ -67,6 +68,26 @@ impl Container {
     /// Every relation, by name.
     pub fn relations(&self) -> &BTreeMap<String, Relation> {
         &self.relations
+    }
+
+    /// The command registered as `name` for `relation` (ROM's
+    /// `commands[:posts][:delete]`), acting on the whole relation.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownRelation`] listing the relations;
+    /// [`Error::UnknownCommand`] listing the relation's commands.
+    pub fn command(&self, relation: &str, name: &str) -> Result<Command> {
+        self.relation(relation)?.command(name)
+    }
+
+    /// Every command registered for `relation`, by name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownRelation`] listing the relations.
+    pub fn commands(&self, relation: &str) -> Result<BTreeMap<String, Command>> {
+        Ok(self.relation(relation)?.commands())
     }
 
     /// The gateway registered under `name` (`default` for the settings').

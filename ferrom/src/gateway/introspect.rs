@@ -225,9 +225,12 @@ pub async fn introspect(
                     default: normalize_default(text(7)?, server.flavour),
                     primary_key: key == "PRI",
                     auto_increment: extra.contains("auto_increment"),
-                    generated: extra.contains("generated")
-                        || extra.contains("virtual")
-                        || extra.contains("stored"),
+                    // "VIRTUAL GENERATED" / "STORED GENERATED" (MariaDB
+                    // also "PERSISTENT"), but not MySQL 8's
+                    // "DEFAULT_GENERATED", which marks an expression default.
+                    generated: extra.contains("virtual")
+                        || extra.contains("stored")
+                        || extra.contains("persistent"),
                     max_length: text(10)?.and_then(|v| v.parse().ok()),
                     numeric_precision: text(11)?.and_then(|v| v.parse().ok()),
                     numeric_scale: text(12)?.and_then(|v| v.parse().ok()),

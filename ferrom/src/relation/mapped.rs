@@ -1,23 +1,53 @@
 //! Typed reading: a relation mapped to structs.
 
+use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use futures_util::TryStreamExt;
 use sqlx::FromRow;
 use sqlx::mysql::MySqlRow;
 
 use super::Relation;
+use super::combine::{Children, TypedNest, TypedNode};
 use super::pager::Pager;
-use crate::bind::arguments;
 use crate::error::{Error, Result};
+use crate::exec::Statement;
 
 /// A relation whose rows are read as `T` (ROM's `map_to`), straight from the
 /// driver's rows with `T`'s [`FromRow`] (derive it with
 /// `#[derive(sqlx::FromRow)]`): no dynamic row in between.
-#[derive(Clone, Debug)]
+///
+/// Associations nest into `T` with [`Mapped::nest`]: a `Company` with
+/// `posts: Vec<Post>` (mark such a field `#[sqlx(skip)]`).
 pub struct Mapped<T> {
     relation: Relation,
+    /// Associations loaded with the rows, each handed to its setter.
+    pub(super) nodes: Vec<Arc<dyn TypedNode<T>>>,
     _to: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Mapped<T> {
+    fn clone(&self) -> Self {
+        Mapped {
+            relation: self.relation.clone(),
+            nodes: self.nodes.clone(),
+            _to: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Mapped<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mapped")
+            .field("relation", &self.relation)
+            .field(
+                "nested",
+                &self.nodes.iter().map(|n| n.name()).collect::<Vec<_>>(),
+            )
+            .field("to", &std::any::type_name::<T>())
+            .finish()
+    }
 }
 
 impl Relation {
@@ -29,6 +59,7 @@ impl Relation {
     {
         Mapped {
             relation: self.clone(),
+            nodes: Vec::new(),
             _to: PhantomData,
         }
     }
@@ -68,21 +99,35 @@ where
     }
 
     async fn fetch(&self, relation: &Relation) -> Result<Vec<T>> {
+        if !self.nodes.is_empty() || relation.graph.is_some() {
+            let (rows, _) = self
+                .read_typed(relation, (*relation.query).clone(), None)
+                .await?;
+            return Ok(rows);
+        }
         let rendered = relation.render()?;
-        let args = arguments(&rendered.binds)?;
-        relation.gateway().note_statement();
-        sqlx::query_as_with::<_, T, _>(sqlx::AssertSqlSafe(rendered.sql.as_str()), args)
-            .fetch_all(relation.gateway().pool())
+        relation
+            .exec
+            .fetch_all_as(
+                relation.gateway(),
+                Statement {
+                    sql: &rendered.sql,
+                    binds: &rendered.binds,
+                    relation: Some(relation.name()),
+                },
+            )
             .await
-            .map_err(|e| Error::classify(Some(relation.name()), &relation.gateway().url(), e))
     }
 
-    /// Every row as `T`.
+    /// Every row as `T`, with the nested associations ([`Mapped::nest`]):
+    /// one statement for the rows, one more per nested association and
+    /// level.
     ///
     /// # Errors
     ///
     /// As [`Relation::to_vec`], plus a decode error naming the column when a
-    /// column does not fit `T`.
+    /// column does not fit `T`; [`Error::InvalidQuery`] when the relation
+    /// combines an association that is not nested into `T`, or wraps one.
     pub async fn to_vec(&self) -> Result<Vec<T>> {
         self.fetch(&self.relation).await
     }
@@ -146,24 +191,142 @@ where
     ///
     /// As [`Mapped::to_vec`]; the first error `each` returns stops the scan.
     pub async fn for_each(&self, mut each: impl FnMut(T) -> Result<()> + Send) -> Result<()> {
+        if !self.nodes.is_empty() || self.relation.graph.is_some() {
+            return Err(Error::InvalidQuery {
+                relation: self.relation.name().to_string(),
+                reason: "for_each streams rows one at a time and cannot nest associations; \
+                         read them with to_vec (page by page for large tables)"
+                    .into(),
+            });
+        }
         let rendered = self.relation.render()?;
-        let args = arguments(&rendered.binds)?;
-        let relation = &self.relation;
-        relation.gateway().note_statement();
-        let mut conn =
-            relation.gateway().pool().acquire().await.map_err(|e| {
-                Error::classify(Some(relation.name()), &relation.gateway().url(), e)
+        let mut rows = self.relation.exec.stream(
+            self.relation.gateway(),
+            rendered.sql,
+            rendered.binds,
+            Some(self.relation.name().to_string()),
+        );
+        while let Some(row) = rows.try_next().await? {
+            let item = T::from_row(&row).map_err(|e| {
+                Error::classify(
+                    Some(self.relation.name()),
+                    &self.relation.gateway().url(),
+                    e,
+                )
             })?;
-        let mut rows =
-            sqlx::query_as_with::<_, T, _>(sqlx::AssertSqlSafe(rendered.sql.as_str()), args)
-                .fetch(&mut *conn);
-        while let Some(row) = rows
-            .try_next()
-            .await
-            .map_err(|e| Error::classify(Some(relation.name()), &relation.gateway().url(), e))?
-        {
-            each(row)?;
+            each(item)?;
         }
         Ok(())
+    }
+}
+
+impl<T> Mapped<T>
+where
+    T: for<'r> FromRow<'r, MySqlRow> + Send + Unpin + 'static,
+{
+    /// Loads an association with the rows and hands each row its own
+    /// (ROM's `combine` for structs): `set` gets the row and a `Vec<C>` of
+    /// its children for a has-many or many-to-many association, an
+    /// `Option<C>` for a belongs-to or has-one. One more statement
+    /// (`WHERE key IN (...)`), the keys read from the same driver rows `T`
+    /// is decoded from.
+    ///
+    /// ```no_run
+    /// # #[derive(sqlx::FromRow, Clone)] struct Post { id: i32 }
+    /// # #[derive(sqlx::FromRow)] struct Company { id: i32, #[sqlx(skip)] posts: Vec<Post> }
+    /// # async fn demo(companies: ferrom::Relation) -> ferrom::Result<()> {
+    /// let companies: Vec<Company> = companies
+    ///     .map_to::<Company>()
+    ///     .nest("posts", |company: &mut Company, posts: Vec<Post>| company.posts = posts)
+    ///     .to_vec()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// The children are read from the relation's combined node when it has
+    /// one (`combine("posts").node("posts", ...)` refines them), else from
+    /// the target relation as registered.
+    ///
+    /// When read: [`Error::UnknownAssociation`]; [`Error::InvalidQuery`]
+    /// when a `Vec` is asked of a to-one association or an `Option` of a
+    /// to-many one.
+    #[must_use]
+    pub fn nest<K, F>(self, association: &str, set: F) -> Mapped<T>
+    where
+        K: Children,
+        K::Item: for<'r> FromRow<'r, MySqlRow> + Clone + Send + Unpin + 'static,
+        F: Fn(&mut T, K) + Send + Sync + 'static,
+    {
+        self.nest_with(association, Relation::map_to::<K::Item>, set)
+    }
+
+    /// [`Mapped::nest`], the children read as `build` says: it gets the
+    /// child relation and returns it mapped, refined or with nests of its
+    /// own (the next level):
+    ///
+    /// ```no_run
+    /// # #[derive(sqlx::FromRow, Clone)] struct Comment { id: i32 }
+    /// # #[derive(sqlx::FromRow, Clone)] struct Post { id: i32, #[sqlx(skip)] comments: Vec<Comment> }
+    /// # #[derive(sqlx::FromRow)] struct Company { id: i32, #[sqlx(skip)] posts: Vec<Post> }
+    /// # async fn demo(companies: ferrom::Relation) -> ferrom::Result<()> {
+    /// let companies: Vec<Company> = companies
+    ///     .map_to::<Company>()
+    ///     .nest_with(
+    ///         "posts",
+    ///         |posts| {
+    ///             posts
+    ///                 .filter(("se_post", true))
+    ///                 .map_to::<Post>()
+    ///                 .nest("comments", |p: &mut Post, c: Vec<Comment>| p.comments = c)
+    ///         },
+    ///         |company: &mut Company, posts: Vec<Post>| company.posts = posts,
+    ///     )
+    ///     .to_vec()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// When read: as [`Mapped::nest`]; [`Error::InvalidQuery`] when `build`
+    /// returns a relation of another table.
+    #[must_use]
+    pub fn nest_with<K, B, F>(self, association: &str, build: B, set: F) -> Mapped<T>
+    where
+        K: Children,
+        K::Item: for<'r> FromRow<'r, MySqlRow> + Clone + Send + Unpin + 'static,
+        B: FnOnce(&Relation) -> Mapped<K::Item>,
+        F: Fn(&mut T, K) + Send + Sync + 'static,
+    {
+        let mut next = self;
+        let (association, child) = match next.relation.nest_target(association, K::MANY) {
+            Ok(found) => found,
+            Err(e) => {
+                next.relation = next.relation.with(|_, _| Err(e));
+                return next;
+            }
+        };
+        let children = build(&child);
+        if children.relation.name() != child.name() {
+            let reason = format!(
+                "nest_with(\"{}\") must build a relation of `{}`, got `{}`",
+                association.name,
+                child.name(),
+                children.relation.name()
+            );
+            next.relation = next.relation.with(|r, _| {
+                Err(Error::InvalidQuery {
+                    relation: r.name().to_string(),
+                    reason,
+                })
+            });
+            return next;
+        }
+        next.nodes.retain(|n| n.name() != association.name);
+        next.nodes.push(Arc::new(TypedNest::<T, K, F> {
+            association,
+            children,
+            set,
+            parent: PhantomData,
+        }));
+        next
     }
 }

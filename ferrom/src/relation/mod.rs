@@ -32,14 +32,22 @@
 //! | `each` | [`Relation::stream`] |
 //! | `pluck(:a, :b)` | [`Relation::pluck_many`] |
 //! | `lock(mode: :share, skip_locked: true)` | [`Relation::lock`]`(LockMode::Share, LockWait::SkipLocked)` |
+//! | `combine(:posts, :tags)` | [`Relation::combine`]`("posts")` (again for each), [`Relation::combine_many`]`(["posts", "tags"])` |
+//! | `combine(posts: :comments)` | [`Relation::combine`]`("posts.comments")` |
+//! | `node(:posts) { \|p\| p.where(...) }` | [`Relation::node`]`("posts", \|p\| p.filter(...))` |
+//! | `wrap(:company)`, `assoc(:posts)` | [`Relation::wrap`], [`Relation::assoc`] |
+//! | `map_to(Company)` with combined posts | [`Relation::map_to`] then [`Mapped::nest`] |
 
+mod combine;
 mod condition;
 mod mapped;
 mod pager;
 mod query;
 mod reading;
 pub(crate) mod sql;
+pub(crate) mod writing;
 
+pub use combine::Children;
 pub use condition::{
     AggregateFn, Attr, Comparison, Condition, OrderKey, Subject, aggregate, attr, count_all,
 };
@@ -52,6 +60,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::exec::Exec;
 use crate::gateway::Gateway;
 use crate::row::Columns;
 use crate::schema::{Schema, Type};
@@ -71,6 +80,8 @@ pub(crate) struct RelationInner {
     pub(crate) views: BTreeMap<String, (usize, View)>,
     /// Every relation's schema in the container, for joins.
     pub(crate) schemas: Arc<BTreeMap<String, Arc<Schema>>>,
+    /// Every relation's commands in the container, by relation name.
+    pub(crate) commands: Arc<crate::command::CommandRegistries>,
 }
 
 /// A relation: a query over one table that reads dynamic [`Row`](crate::Row)s
@@ -78,11 +89,15 @@ pub(crate) struct RelationInner {
 #[derive(Clone)]
 pub struct Relation {
     inner: Arc<RelationInner>,
+    /// Where its statements run: the pool, or a transaction's connection.
+    pub(crate) exec: Exec,
     query: Arc<Query>,
     columns: Arc<Columns>,
     /// The first builder error, reported when the relation is read.
     error: Option<Arc<Error>>,
     page: Option<(u64, u64)>,
+    /// What is eager-loaded with its rows (`combine`, `wrap`), if anything.
+    graph: Option<Arc<combine::Graph>>,
 }
 
 impl fmt::Debug for Relation {
@@ -129,10 +144,12 @@ impl Relation {
         let columns = Columns::for_schema(&schema);
         Relation {
             inner: Arc::new(inner),
+            exec: Exec::Pool,
             query: Arc::new(query),
             columns,
             error: None,
             page: None,
+            graph: None,
         }
     }
 
@@ -165,13 +182,54 @@ impl Relation {
     /// order, no conditions.
     #[must_use]
     pub fn unfiltered(&self) -> Relation {
-        Relation::new(RelationInner {
+        let mut fresh = Relation::new(RelationInner {
             name: self.inner.name.clone(),
             schema: self.inner.schema.clone(),
             gateway: self.inner.gateway.clone(),
             views: self.inner.views.clone(),
             schemas: self.inner.schemas.clone(),
-        })
+            commands: self.inner.commands.clone(),
+        });
+        fresh.exec = self.exec.clone();
+        fresh
+    }
+
+    /// The registered relation `name` as `unfiltered` would give it (for
+    /// the other side of an association), reading through this relation's
+    /// gateway and connection. It has no views: those belong to the
+    /// container's registration.
+    pub(crate) fn sibling(&self, name: &str) -> Result<Relation> {
+        let schema = self
+            .inner
+            .schemas
+            .get(name)
+            .ok_or_else(|| Error::UnknownRelation {
+                name: name.to_string(),
+                known: self.inner.schemas.keys().cloned().collect(),
+            })?;
+        let mut fresh = Relation::new(RelationInner {
+            name: name.to_string(),
+            schema: schema.clone(),
+            gateway: self.inner.gateway.clone(),
+            views: BTreeMap::new(),
+            schemas: self.inner.schemas.clone(),
+            commands: self.inner.commands.clone(),
+        });
+        fresh.exec = self.exec.clone();
+        Ok(fresh)
+    }
+
+    /// The same relation, its statements run where `exec` says.
+    pub(crate) fn with_exec(&self, exec: Exec) -> Relation {
+        let mut next = self.clone();
+        next.exec = exec;
+        next
+    }
+
+    /// Every schema of the container, by relation name.
+    #[allow(dead_code)]
+    pub(crate) fn schemas(&self) -> &Arc<BTreeMap<String, Arc<Schema>>> {
+        &self.inner.schemas
     }
 
     /// Applies a change to a copy of the query; an error is kept and reported
@@ -766,6 +824,11 @@ impl Relation {
     ///
     /// A builder error, or a query the server cannot run (see [`Error`]).
     pub fn to_sql(&self) -> Result<String> {
+        if self.graph.is_some() {
+            // The statement `to_vec` runs: wrapped attributes and the keys
+            // of combined associations included.
+            return Ok(self.graph_plan()?.rendered.sql);
+        }
         Ok(self.render()?.sql)
     }
 

@@ -64,6 +64,11 @@ pub(crate) enum Cond {
     /// everything (`NOT IN`) without an SQL error. NULLs in the list match
     /// NULL (`col IN (...) OR col IS NULL`).
     In(Operand, Vec<Value>, bool),
+    /// `IN (SELECT ...)`: the operand is among the values of the
+    /// subquery's first (only) selected column. A subquery with `LIMIT` or
+    /// `OFFSET` is wrapped in a derived table (MySQL refuses `LIMIT` inside
+    /// `IN (...)`). For `assoc`.
+    InQuery(Operand, Box<Query>),
     /// `IS NULL` / `IS NOT NULL`.
     IsNull(Operand, bool),
     /// `LIKE pattern` / `NOT LIKE pattern`.

@@ -4,9 +4,10 @@ use futures_core::stream::BoxStream;
 use futures_util::StreamExt;
 use sqlx::mysql::MySqlRow;
 
+use crate::exec::Statement;
+
 use super::query::{Aggregate, ColumnRef, Rendered, SelectItem};
 use super::{Relation, sql};
-use crate::bind::arguments;
 use crate::error::{Error, Result};
 use crate::row::{Columns, Row, decode_row};
 use crate::value::Value;
@@ -23,23 +24,32 @@ impl Relation {
     }
 
     pub(crate) async fn fetch_raw(&self, rendered: Rendered) -> Result<Vec<MySqlRow>> {
-        let args = arguments(&rendered.binds)?;
-        self.gateway().note_statement();
-        let started = std::time::Instant::now();
-        let result = sqlx::query_with(sqlx::AssertSqlSafe(rendered.sql.as_str()), args)
-            .fetch_all(self.gateway().pool())
-            .await;
-        tracing::debug!(relation = %self.name(), sql = %rendered.sql, elapsed_us = started.elapsed().as_micros(), "query");
-        result.map_err(|e| Error::classify(Some(self.name()), &self.gateway().url(), e))
+        self.exec
+            .fetch_all(
+                self.gateway(),
+                Statement {
+                    sql: &rendered.sql,
+                    binds: &rendered.binds,
+                    relation: Some(self.name()),
+                },
+            )
+            .await
     }
 
-    /// Every row (ROM's `to_a`).
+    /// Every row (ROM's `to_a`), with the associations combined or wrapped
+    /// into it nested under each row (one more statement per combined
+    /// association and level; see [`Relation::combine`]).
     ///
     /// # Errors
     ///
     /// A builder error kept by the relation, or the server's error,
     /// classified (see [`Error`]).
     pub async fn to_vec(&self) -> Result<Vec<Row>> {
+        if self.graph.is_some() {
+            // Combined and wrapped associations: see `combine.rs`.
+            let (rows, _) = self.read_graph((*self.query).clone(), None).await?;
+            return Ok(rows);
+        }
         let rendered = self.render()?;
         self.fetch(rendered, &self.columns).await
     }
@@ -54,27 +64,32 @@ impl Relation {
     }
 
     /// The rows one at a time as the server sends them, without loading them
-    /// all (ROM's `each`).
-    pub fn stream(&self) -> BoxStream<'_, Result<Row>> {
+    /// all (ROM's `each`). A relation that combines or wraps associations
+    /// yields one [`Error::InvalidQuery`] instead: read it with
+    /// [`Relation::to_vec`].
+    pub fn stream(&self) -> BoxStream<'static, Result<Row>> {
+        if self.graph.is_some() {
+            let e = Error::InvalidQuery {
+                relation: self.name().to_string(),
+                reason: "stream reads rows one at a time and cannot nest combined or wrapped \
+                         associations; read them with to_vec (page by page for large tables)"
+                    .into(),
+            };
+            return futures_util::stream::once(async move { Err(e) }).boxed();
+        }
         let rendered = match self.render() {
             Ok(r) => r,
             Err(e) => return futures_util::stream::once(async move { Err(e) }).boxed(),
         };
-        let args = match arguments(&rendered.binds) {
-            Ok(a) => a,
-            Err(e) => return futures_util::stream::once(async move { Err(e) }).boxed(),
-        };
         let columns = self.columns.clone();
-        let name = self.name().to_string();
-        let url = self.gateway().url();
-        let pool = self.gateway().pool().clone();
-        self.gateway().note_statement();
-        let stream = async_stream_rows(pool, rendered.sql, args);
-        stream
-            .map(move |row| match row {
-                Ok(row) => decode_row(&columns, &row),
-                Err(e) => Err(Error::classify(Some(&name), &url, e)),
-            })
+        self.exec
+            .stream(
+                self.gateway(),
+                rendered.sql,
+                rendered.binds,
+                Some(self.name().to_string()),
+            )
+            .map(move |row| row.and_then(|row| decode_row(&columns, &row)))
             .boxed()
     }
 
@@ -185,7 +200,7 @@ impl Relation {
     ///
     /// [`Error::UnknownAttribute`]; as [`Relation::to_vec`].
     pub async fn pluck(&self, name: &str) -> Result<Vec<Value>> {
-        let rows = self.select([name]).to_vec().await?;
+        let rows = self.without_graph().select([name]).to_vec().await?;
         Ok(rows
             .into_iter()
             .map(|r| r.into_values().into_iter().next().unwrap_or(Value::Null))
@@ -202,7 +217,7 @@ impl Relation {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let rows = self.select(names).to_vec().await?;
+        let rows = self.without_graph().select(names).to_vec().await?;
         Ok(rows.into_iter().map(Row::into_values).collect())
     }
 
@@ -269,15 +284,18 @@ impl Relation {
     ///
     /// The server's error, classified.
     pub async fn read(&self, sql: &str, binds: &[Value]) -> Result<Vec<Row>> {
-        self.gateway().note_statement();
-        crate::row::read_pool(
-            self.gateway().pool(),
-            Some(self.name()),
-            &self.gateway().url(),
-            sql,
-            binds,
-        )
-        .await
+        let rows = self
+            .exec
+            .fetch_all(
+                self.gateway(),
+                Statement {
+                    sql,
+                    binds,
+                    relation: Some(self.name()),
+                },
+            )
+            .await?;
+        crate::row::decode_raw_rows(self.name(), Some(self.schema()), &rows)
     }
 
     /// The query's primary-key columns, for commands restricted by it.
@@ -289,48 +307,4 @@ impl Relation {
             .map(|c| ColumnRef::new(None, c))
             .collect()
     }
-}
-
-/// Streams rows from the pool; the connection is held until the stream ends.
-fn async_stream_rows(
-    pool: sqlx::MySqlPool,
-    sql: String,
-    args: sqlx::mysql::MySqlArguments,
-) -> BoxStream<'static, std::result::Result<MySqlRow, sqlx::Error>> {
-    futures_util::stream::once(async move { pool.acquire().await })
-        .flat_map(move |conn| match conn {
-            Err(e) => futures_util::stream::once(async move { Err(e) }).boxed(),
-            Ok(mut conn) => {
-                let sql = sql.clone();
-                let args = args.clone();
-                async_stream_owned(move |tx| async move {
-                    let mut rows =
-                        sqlx::query_with(sqlx::AssertSqlSafe(sql.as_str()), args).fetch(&mut *conn);
-                    while let Some(row) = rows.next().await {
-                        if tx.send(row).await.is_err() {
-                            break;
-                        }
-                    }
-                })
-            }
-        })
-        .boxed()
-}
-
-/// A stream fed by a task through a small channel: the producer holds the
-/// connection and borrows it for the query, the consumer pulls rows one at a
-/// time (back-pressure keeps memory bounded).
-fn async_stream_owned<F, Fut>(
-    producer: F,
-) -> BoxStream<'static, std::result::Result<MySqlRow, sqlx::Error>>
-where
-    F: FnOnce(tokio::sync::mpsc::Sender<std::result::Result<MySqlRow, sqlx::Error>>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (tx, rx) = tokio::sync::mpsc::channel(64);
-    tokio::spawn(producer(tx));
-    futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
-    .boxed()
 }

@@ -597,6 +597,13 @@ impl<'q> Writer<'q> {
         match cond {
             Cond::Cmp(operand, op, value) => self.cmp(operand, *op, value, clause),
             Cond::In(operand, values, negated) => self.in_list(operand, values, *negated, clause),
+            Cond::InQuery(operand, query) => {
+                self.operand(operand, clause)?;
+                self.sql.push_str(" IN (");
+                self.subquery(query)?;
+                self.sql.push(')');
+                Ok(())
+            }
             Cond::IsNull(operand, negated) => {
                 self.operand(operand, clause)?;
                 self.sql
@@ -622,6 +629,44 @@ impl<'q> Writer<'q> {
                 Ok(())
             }
         }
+    }
+
+    /// The `SELECT` of an `IN (...)` subquery, its unqualified columns
+    /// on its own table. Without a lock and, unless `LIMIT`/`OFFSET` choose
+    /// the rows (then it is a derived table), without `ORDER BY`.
+    fn subquery(&mut self, query: &Query) -> Result<(), RenderError> {
+        let mut inner = Writer {
+            sql: std::mem::take(&mut self.sql),
+            binds: std::mem::take(&mut self.binds),
+            base: &query.table,
+        };
+        let result = inner.subquery_select(query);
+        self.sql = inner.sql;
+        self.binds = inner.binds;
+        result
+    }
+
+    fn subquery_select(&mut self, query: &Query) -> Result<(), RenderError> {
+        let paged = query.limit.is_some() || query.offset.is_some();
+        if paged {
+            self.sql.push_str("SELECT ");
+            self.ident(DERIVED);
+            self.sql.push_str(".`c1` FROM (");
+        }
+        self.sql.push_str("SELECT ");
+        if query.distinct {
+            self.sql.push_str("DISTINCT ");
+        }
+        self.select_list(&query.select, paged)?;
+        self.source_and_filter(query)?;
+        self.group_having(query)?;
+        if paged {
+            self.order(query);
+            self.limit_offset(query);
+            self.sql.push_str(") AS ");
+            self.ident(DERIVED);
+        }
+        Ok(())
     }
 
     fn junction(
@@ -1745,6 +1790,40 @@ mod tests {
                 "SELECT `posts`.`id`, `posts`.`url` FROM `posts` WHERE `posts`.`x` >= ?"
             );
         }
+    }
+
+    #[test]
+    fn in_subquery_renders_the_inner_select_on_its_own_table() {
+        let mut companies = query("companies", &["id"]);
+        companies.filter = Some(eq("state", "running"));
+        companies.order = vec![OrderItem {
+            column: c("id"),
+            descending: false,
+        }];
+        let mut posts = posts();
+        posts.filter = Some(Cond::And(vec![
+            eq("se_post", true),
+            Cond::InQuery(o("company_id"), Box::new(companies.clone())),
+        ]));
+        let r = ok(&posts);
+        assert_eq!(
+            r.sql,
+            "SELECT `posts`.`id`, `posts`.`url` FROM `posts` WHERE `posts`.`se_post` = ? AND \
+             `posts`.`company_id` IN (SELECT `companies`.`id` FROM `companies` WHERE \
+             `companies`.`state` = ?)"
+        );
+        assert_eq!(r.binds, vec![Value::Bool(true), Value::from("running")]);
+        // LIMIT inside IN (...) is refused by MySQL: a derived table instead.
+        companies.limit = Some(2);
+        posts.filter = Some(Cond::InQuery(o("company_id"), Box::new(companies)));
+        let r = ok(&posts);
+        assert_eq!(
+            r.sql,
+            "SELECT `posts`.`id`, `posts`.`url` FROM `posts` WHERE `posts`.`company_id` IN \
+             (SELECT `t`.`c1` FROM (SELECT `companies`.`id` AS `c1` FROM `companies` WHERE \
+             `companies`.`state` = ? ORDER BY `companies`.`id` ASC LIMIT ?) AS `t`)"
+        );
+        assert_eq!(r.binds, vec![Value::from("running"), Value::Int(2)]);
     }
 
     #[test]

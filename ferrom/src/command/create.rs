@@ -1,0 +1,244 @@
+//! Create: `INSERT` one or many rows, returning them as persisted.
+//!
+//! - With `RETURNING` (MariaDB): one `INSERT ... VALUES (...), ...
+//!   RETURNING <every attribute>` per batch of rows.
+//! - Without (MySQL): `INSERT`, then `SELECT` by key: the key values the
+//!   input gives (caller-supplied, non-auto-increment and composite keys),
+//!   or the auto-increment ids the server reports. A multi-row `INSERT`'s
+//!   ids are consecutive only when `@@innodb_autoinc_lock_mode` is below 2;
+//!   otherwise (and when some rows give their id and others do not) each
+//!   row is inserted on its own.
+//!
+//! A batch holds as many rows as MySQL's 65,535 placeholders allow; more
+//! than one statement runs in one transaction, so a failing batch writes
+//! nothing.
+
+use sqlx::mysql::MySqlRow;
+
+use super::atomic::Atomic;
+use super::input::Tuple;
+use super::keys::{self, ReadKey};
+use super::registry::AutoIncrement;
+use super::statement::{OnConflict, render_insert, rows_per_statement};
+use super::{Command, execute, fetch};
+use crate::error::{Error, Result};
+use crate::relation::Relation;
+use crate::relation::writing::key_batch;
+use crate::row::decode_scalar;
+use crate::value::Value;
+
+/// Every attribute any tuple gives, in table order.
+pub(crate) fn union_columns(cmd: &Command, tuples: &[Tuple]) -> Vec<String> {
+    cmd.relation
+        .schema()
+        .attributes()
+        .iter()
+        .filter(|a| tuples.iter().any(|t| t.contains(&a.name)))
+        .map(|a| a.name.clone())
+        .collect()
+}
+
+/// Every attribute, in table order (what `RETURNING` and re-reads list).
+pub(crate) fn all_columns(cmd: &Command) -> Vec<String> {
+    cmd.relation
+        .schema()
+        .attribute_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Inserts `tuples`; returns the rows as persisted, in input order.
+pub(crate) async fn create(cmd: &Command, tuples: &[Tuple]) -> Result<Vec<MySqlRow>> {
+    if tuples.is_empty() {
+        return Ok(Vec::new());
+    }
+    if cmd.capabilities.insert_returning {
+        return create_returning(cmd, tuples).await;
+    }
+    let key = keys::choose(cmd.relation.schema(), tuples, true).ok_or_else(|| {
+        cmd.invalid(format!(
+            "this server has no INSERT ... RETURNING, so created rows are re-read by key, and table `{}` has no primary key or unique key that every row gives",
+            cmd.relation.schema().table()
+        ))
+    })?;
+    if tuples.len() == 1 {
+        return insert_and_reread(cmd, &cmd.relation, tuples, &key).await;
+    }
+    let atomic = Atomic::begin(&cmd.relation).await?;
+    let result = insert_and_reread(cmd, atomic.relation(), tuples, &key).await;
+    atomic.finish(result).await
+}
+
+async fn create_returning(cmd: &Command, tuples: &[Tuple]) -> Result<Vec<MySqlRow>> {
+    let columns = union_columns(cmd, tuples);
+    let returning = all_columns(cmd);
+    let per_statement = rows_per_statement(columns.len());
+    let table = cmd.relation.schema().table();
+    if tuples.len() <= per_statement {
+        let insert = render_insert(table, &columns, tuples, OnConflict::Fail, Some(&returning));
+        return fetch(&cmd.relation, &insert.sql, &insert.binds).await;
+    }
+    let atomic = Atomic::begin(&cmd.relation).await?;
+    let result = async {
+        let mut rows = Vec::with_capacity(tuples.len());
+        for batch in tuples.chunks(per_statement) {
+            let insert = render_insert(table, &columns, batch, OnConflict::Fail, Some(&returning));
+            rows.extend(fetch(atomic.relation(), &insert.sql, &insert.binds).await?);
+        }
+        Ok(rows)
+    }
+    .await;
+    atomic.finish(result).await
+}
+
+/// Inserts on `relation` (the command's, or one bound to a transaction),
+/// then re-reads the rows by `key`.
+async fn insert_and_reread(
+    cmd: &Command,
+    relation: &Relation,
+    tuples: &[Tuple],
+    key: &ReadKey,
+) -> Result<Vec<MySqlRow>> {
+    let table = relation.schema().table();
+    let columns = union_columns(cmd, tuples);
+    let per_statement = rows_per_statement(columns.len());
+    let mut wanted: Vec<Vec<Value>> = Vec::with_capacity(tuples.len());
+    match key {
+        ReadKey::Given(key) => {
+            for batch in tuples.chunks(per_statement) {
+                let insert = render_insert(table, &columns, batch, OnConflict::Fail, None);
+                execute(relation, &insert.sql, &insert.binds).await?;
+            }
+            wanted.extend(tuples.iter().filter_map(|t| keys::key_of(t, key)));
+        }
+        ReadKey::Generated { key, auto } => {
+            let auto_column = &key[*auto];
+            let none_give_it = tuples.iter().all(|t| !t.contains(auto_column));
+            // One INSERT per batch works when the server generates every
+            // id, consecutively (one row, or lock mode below 2).
+            let batched =
+                none_give_it && (tuples.len() == 1 || autoinc(cmd, relation).await?.lock_mode < 2);
+            if batched {
+                let step = if tuples.len() == 1 {
+                    1
+                } else {
+                    autoinc(cmd, relation).await?.increment
+                };
+                for batch in tuples.chunks(per_statement) {
+                    let insert = render_insert(table, &columns, batch, OnConflict::Fail, None);
+                    let first = generated_id(
+                        cmd,
+                        execute(relation, &insert.sql, &insert.binds)
+                            .await?
+                            .last_insert_id(),
+                    )?;
+                    for (i, tuple) in batch.iter().enumerate() {
+                        let id = u64::try_from(i)
+                            .ok()
+                            .and_then(|i| i.checked_mul(step))
+                            .and_then(|o| o.checked_add(first))
+                            .ok_or_else(|| {
+                                cmd.invalid("the generated ids overflow 64 bits".into())
+                            })?;
+                        wanted.push(generated_key(tuple, key, *auto, id));
+                    }
+                }
+            } else {
+                // One row per statement: each statement's insert id is that
+                // row's (or the row gives its own).
+                for tuple in tuples {
+                    let columns = union_columns(cmd, std::slice::from_ref(tuple));
+                    let insert = render_insert(
+                        table,
+                        &columns,
+                        std::slice::from_ref(tuple),
+                        OnConflict::Fail,
+                        None,
+                    );
+                    let result = execute(relation, &insert.sql, &insert.binds).await?;
+                    match keys::key_of(tuple, key) {
+                        Some(given) => wanted.push(given),
+                        None => {
+                            let id = generated_id(cmd, result.last_insert_id())?;
+                            wanted.push(generated_key(tuple, key, *auto, id));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    reread(cmd, relation, key.columns(), &wanted).await
+}
+
+/// Selects the rows with `wanted` keys, in the order wanted.
+pub(crate) async fn reread(
+    cmd: &Command,
+    relation: &Relation,
+    key: &[String],
+    wanted: &[Vec<Value>],
+) -> Result<Vec<MySqlRow>> {
+    let distinct = keys::distinct(wanted.to_vec());
+    let mut rows = Vec::with_capacity(distinct.len());
+    for batch in distinct.chunks(key_batch(key.len(), 0)) {
+        let select = relation.render_select_by_keys(key, batch)?;
+        rows.extend(fetch(relation, &select.sql, &select.binds).await?);
+    }
+    keys::in_order(
+        rows,
+        &keys::positions(cmd.relation.schema(), key),
+        &distinct,
+    )
+}
+
+fn generated_key(tuple: &Tuple, key: &[String], auto: usize, id: u64) -> Vec<Value> {
+    key.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == auto {
+                Value::from(id)
+            } else {
+                tuple.get(c).cloned().unwrap_or(Value::Null)
+            }
+        })
+        .collect()
+}
+
+fn generated_id(cmd: &Command, id: u64) -> Result<u64> {
+    if id == 0 {
+        return Err(cmd.invalid(
+            "the server reported no generated id for an insert into an auto-increment key".into(),
+        ));
+    }
+    Ok(id)
+}
+
+/// The server's auto-increment settings, read once per relation.
+async fn autoinc(cmd: &Command, relation: &Relation) -> Result<AutoIncrement> {
+    cmd.registry
+        .autoinc
+        .get_or_try_init(|| async {
+            let rows = fetch(
+                relation,
+                "SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment",
+                &[],
+            )
+            .await?;
+            let row = rows.first().ok_or_else(|| Error::InvalidQuery {
+                relation: relation.name().to_string(),
+                reason: "the server did not report its auto-increment settings".into(),
+            })?;
+            let lock_mode = decode_scalar(row, 0)?.as_i64().unwrap_or(2);
+            let increment = decode_scalar(row, 1)?
+                .as_i64()
+                .and_then(|i| u64::try_from(i).ok())
+                .filter(|i| *i > 0)
+                .unwrap_or(1);
+            Ok(AutoIncrement {
+                lock_mode,
+                increment,
+            })
+        })
+        .await
+        .copied()
+}

@@ -1,0 +1,77 @@
+//! Delete: the rows of the restricted relation, returned as they were.
+//!
+//! - With `DELETE ... RETURNING` (MariaDB), a relation restricted by
+//!   conditions on its own table (or not at all): one statement.
+//! - Otherwise, in a transaction: `SELECT <every attribute> ... FOR UPDATE`
+//!   with the relation's conditions, joins, order and limit, then `DELETE
+//!   ... WHERE pk IN (...)` for the rows found.
+//!
+//! The unrestricted relation deletes every row.
+
+use sqlx::mysql::MySqlRow;
+
+use super::atomic::Atomic;
+use super::keys;
+use super::{Command, execute, fetch};
+use crate::error::Result;
+use crate::relation::Relation;
+use crate::relation::writing::{Target, key_batch};
+
+/// Deletes the command's relation's rows.
+pub(crate) async fn delete(cmd: &Command) -> Result<Vec<MySqlRow>> {
+    let target = cmd.relation.write_target()?;
+    if cmd.capabilities.delete_returning && target != Target::Complex {
+        let delete = cmd.relation.render_delete(None, true)?;
+        return fetch(&cmd.relation, &delete.sql, &delete.binds).await;
+    }
+    let atomic = Atomic::begin(&cmd.relation).await?;
+    let result = delete_locked(cmd, atomic.relation(), &target).await;
+    atomic.finish(result).await
+}
+
+async fn delete_locked(
+    cmd: &Command,
+    relation: &Relation,
+    target: &Target,
+) -> Result<Vec<MySqlRow>> {
+    let select = relation.render_locked_select(None)?;
+    let found = fetch(relation, &select.sql, &select.binds).await?;
+    if found.is_empty() {
+        return Ok(found);
+    }
+    let pk: Vec<String> = relation
+        .schema()
+        .primary_key_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if pk.is_empty() {
+        if *target == Target::Complex {
+            return Err(cmd.invalid(format!(
+                "table `{}` has no primary key, so the rows of a relation with joins, a limit or an offset cannot be deleted exactly; restrict it with conditions on its own columns",
+                relation.schema().table()
+            )));
+        }
+        // The rows are locked; the same condition deletes them.
+        let delete = relation.render_delete(None, false)?;
+        execute(relation, &delete.sql, &delete.binds).await?;
+        return Ok(found);
+    }
+    let positions = keys::positions(relation.schema(), &pk);
+    let mut rows = Vec::with_capacity(found.len());
+    let mut doomed = Vec::with_capacity(found.len());
+    let mut seen = std::collections::HashSet::with_capacity(found.len());
+    for row in found {
+        let key = keys::row_key(&row, &positions)?;
+        // A join can return a row more than once.
+        if seen.insert(keys::exact_text(&key)) {
+            doomed.push(key);
+            rows.push(row);
+        }
+    }
+    for batch in doomed.chunks(key_batch(pk.len(), 0)) {
+        let delete = relation.render_delete(Some((&pk, batch)), false)?;
+        execute(relation, &delete.sql, &delete.binds).await?;
+    }
+    Ok(rows)
+}

@@ -1,0 +1,397 @@
+//! What a command is called with: [`Tuple`]s (one row's attributes, in the
+//! order given) gathered in an [`Input`].
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::row::Row;
+use crate::value::Value;
+
+/// One row of command input: attribute names and values, in the order
+/// given. It is checked against the relation's schema when the command is
+/// called (an unknown attribute is an error listing the relation's
+/// attributes).
+///
+/// ```
+/// use ferrom::command::Tuple;
+///
+/// let mut tuple = Tuple::from([("name", "Acme"), ("domain", "https://acme.test")]);
+/// tuple.set("state", "running");
+/// assert_eq!(tuple.get("name"), Some(&ferrom::Value::from("Acme")));
+/// assert_eq!(tuple.len(), 3);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tuple {
+    entries: Vec<(String, Value)>,
+}
+
+impl Tuple {
+    /// An empty tuple.
+    pub fn new() -> Tuple {
+        Tuple::default()
+    }
+
+    /// The tuple with `name` set to `value` (a builder step).
+    #[must_use]
+    pub fn with(mut self, name: &str, value: impl Into<Value>) -> Tuple {
+        self.set(name, value);
+        self
+    }
+
+    /// The value given for `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.entries.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Whether a value is given for `name` (NULL included).
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries.iter().any(|(n, _)| n == name)
+    }
+
+    /// Sets `name` to `value`, replacing a value given before.
+    pub fn set(&mut self, name: &str, value: impl Into<Value>) {
+        let value = value.into();
+        match self.entries.iter_mut().find(|(n, _)| n == name) {
+            Some((_, v)) => *v = value,
+            None => self.entries.push((name.to_string(), value)),
+        }
+    }
+
+    /// Sets `name` to `value` unless a value is given already (the
+    /// caller's value wins); returns whether it was set.
+    pub fn set_default(&mut self, name: &str, value: impl Into<Value>) -> bool {
+        if self.contains(name) {
+            return false;
+        }
+        self.entries.push((name.to_string(), value.into()));
+        true
+    }
+
+    /// Removes `name`, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        let at = self.entries.iter().position(|(n, _)| n == name)?;
+        Some(self.entries.remove(at).1)
+    }
+
+    /// `(name, value)` pairs, in the order given.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.entries.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// The attribute names, in the order given.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// How many attributes are given.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no attribute is given.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The fields of a serializable struct (or map) as a tuple: each field
+    /// an attribute. Field values become [`Value`]s as JSON would have them
+    /// (numbers, strings, booleans, NULL; lists and maps as JSON), and are
+    /// then converted to the attribute types when the command is called
+    /// (an ISO 8601 string for a datetime, a map for a JSON column).
+    ///
+    /// ```
+    /// #[derive(serde::Serialize)]
+    /// struct NewCompany<'a> {
+    ///     name: &'a str,
+    ///     domain: &'a str,
+    /// }
+    ///
+    /// let tuple = ferrom::command::Tuple::from_serde(&NewCompany {
+    ///     name: "Acme",
+    ///     domain: "https://acme.test",
+    /// })?;
+    /// assert_eq!(tuple.get("domain"), Some(&ferrom::Value::from("https://acme.test")));
+    /// # Ok::<(), ferrom::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] when the value does not serialize, or does
+    /// not serialize to a map of fields.
+    pub fn from_serde<T: Serialize + ?Sized>(value: &T) -> Result<Tuple> {
+        let json = serde_json::to_value(value).map_err(|e| Error::InvalidInput {
+            reason: format!("the input does not serialize: {e}"),
+        })?;
+        match json {
+            serde_json::Value::Object(map) => Ok(Tuple {
+                entries: map.into_iter().map(|(k, v)| (k, from_json(v))).collect(),
+            }),
+            other => Err(Error::InvalidInput {
+                reason: format!(
+                    "a command input must serialize to a map of attributes (a struct), not {}",
+                    json_kind(&other)
+                ),
+            }),
+        }
+    }
+
+    /// The entries, for the schema check.
+    pub(crate) fn entries_mut(&mut self) -> &mut Vec<(String, Value)> {
+        &mut self.entries
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a map",
+    }
+}
+
+/// A field value as the closest [`Value`]: scalars as scalars, lists and
+/// maps as JSON.
+fn from_json(value: serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match value {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(b),
+        J::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Value::Int(i),
+            (None, Some(u), _) => Value::UInt(u),
+            (None, None, Some(f)) => Value::Float(f),
+            _ => Value::Json(J::Number(n)),
+        },
+        J::String(s) => Value::String(s),
+        other @ (J::Array(_) | J::Object(_)) => Value::Json(other),
+    }
+}
+
+impl<S: Into<String>, V: Into<Value>> FromIterator<(S, V)> for Tuple {
+    fn from_iter<I: IntoIterator<Item = (S, V)>>(iter: I) -> Self {
+        Tuple {
+            entries: iter
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+}
+
+impl<V: Into<Value>, const N: usize> From<[(&str, V); N]> for Tuple {
+    fn from(pairs: [(&str, V); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl From<Vec<(String, Value)>> for Tuple {
+    fn from(entries: Vec<(String, Value)>) -> Self {
+        Tuple { entries }
+    }
+}
+
+impl From<Vec<(&str, Value)>> for Tuple {
+    fn from(entries: Vec<(&str, Value)>) -> Self {
+        entries.into_iter().collect()
+    }
+}
+
+impl From<Row> for Tuple {
+    fn from(row: Row) -> Self {
+        let names = row.names().to_vec();
+        names.into_iter().zip(row.into_values()).collect()
+    }
+}
+
+impl From<&Row> for Tuple {
+    fn from(row: &Row) -> Self {
+        row.iter().map(|(k, v)| (k, v.clone())).collect()
+    }
+}
+
+/// What a command is called with: no tuple (delete), one (create, update,
+/// upsert) or many (create, upsert).
+///
+/// Everything a [`Tuple`] is made from converts into an `Input` of one
+/// tuple; `()` is the empty input of a delete; a `Vec<Tuple>` or
+/// [`Input::many`] is many.
+///
+/// ```
+/// use ferrom::command::{Input, Tuple};
+///
+/// let one = Input::from([("name", "Acme"), ("domain", "https://acme.test")]);
+/// assert_eq!(one.tuples().len(), 1);
+/// let many = Input::many([
+///     Tuple::from([("url", "https://example.com/1")]),
+///     Tuple::from([("url", "https://example.com/2")]),
+/// ]);
+/// assert_eq!(many.tuples().len(), 2);
+/// assert!(Input::from(()).tuples().is_empty());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Input {
+    tuples: Vec<Tuple>,
+}
+
+impl Input {
+    /// No tuple at all: what a delete is called with.
+    pub fn empty() -> Input {
+        Input::default()
+    }
+
+    /// One tuple.
+    pub fn one(tuple: impl Into<Tuple>) -> Input {
+        Input {
+            tuples: vec![tuple.into()],
+        }
+    }
+
+    /// Many tuples (a multi-row create or upsert).
+    pub fn many<I, T>(tuples: I) -> Input
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<Tuple>,
+    {
+        Input {
+            tuples: tuples.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// One tuple from a serializable struct (see [`Tuple::from_serde`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Tuple::from_serde`].
+    pub fn from_serde<T: Serialize + ?Sized>(value: &T) -> Result<Input> {
+        Ok(Input::one(Tuple::from_serde(value)?))
+    }
+
+    /// Many tuples from serializable structs (see [`Tuple::from_serde`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Tuple::from_serde`], for the first value that fails.
+    pub fn many_from_serde<'a, I, T>(values: I) -> Result<Input>
+    where
+        I: IntoIterator<Item = &'a T>,
+        T: Serialize + 'a,
+    {
+        Ok(Input {
+            tuples: values
+                .into_iter()
+                .map(Tuple::from_serde)
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    /// The tuples.
+    pub fn tuples(&self) -> &[Tuple] {
+        &self.tuples
+    }
+
+    /// The tuples, taken out.
+    pub fn into_tuples(self) -> Vec<Tuple> {
+        self.tuples
+    }
+}
+
+impl From<()> for Input {
+    fn from((): ()) -> Self {
+        Input::empty()
+    }
+}
+
+impl From<Tuple> for Input {
+    fn from(tuple: Tuple) -> Self {
+        Input::one(tuple)
+    }
+}
+
+impl From<Vec<Tuple>> for Input {
+    fn from(tuples: Vec<Tuple>) -> Self {
+        Input { tuples }
+    }
+}
+
+impl<V: Into<Value>, const N: usize> From<[(&str, V); N]> for Input {
+    fn from(pairs: [(&str, V); N]) -> Self {
+        Input::one(pairs)
+    }
+}
+
+impl From<Vec<(String, Value)>> for Input {
+    fn from(entries: Vec<(String, Value)>) -> Self {
+        Input::one(entries)
+    }
+}
+
+impl From<Vec<(&str, Value)>> for Input {
+    fn from(entries: Vec<(&str, Value)>) -> Self {
+        Input::one(entries)
+    }
+}
+
+impl From<Row> for Input {
+    fn from(row: Row) -> Self {
+        Input::one(row)
+    }
+}
+
+impl From<&Row> for Input {
+    fn from(row: &Row) -> Self {
+        Input::one(row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuples_keep_order_and_the_callers_value_wins() {
+        let mut t = Tuple::from([("b", 1), ("a", 2)]);
+        assert!(!t.set_default("a", 3));
+        assert!(t.set_default("c", 4));
+        t.set("b", 5);
+        let names: Vec<&str> = t.names().collect();
+        assert_eq!(names, ["b", "a", "c"]);
+        assert_eq!(t.get("b"), Some(&Value::Int(5)));
+        assert_eq!(t.remove("a"), Some(Value::Int(2)));
+        assert!(!t.contains("a"));
+        assert_eq!(Tuple::new().with("x", true).len(), 1);
+    }
+
+    #[test]
+    fn serde_structs_become_tuples() {
+        #[derive(serde::Serialize)]
+        struct Post {
+            url: String,
+            views: u64,
+            ratio: f64,
+            stats: serde_json::Value,
+            error: Option<String>,
+        }
+        let t = Tuple::from_serde(&Post {
+            url: "u".into(),
+            views: u64::MAX,
+            ratio: 0.5,
+            stats: serde_json::json!({"a": 1}),
+            error: None,
+        })
+        .unwrap();
+        assert_eq!(t.get("url"), Some(&Value::from("u")));
+        assert_eq!(t.get("views"), Some(&Value::UInt(u64::MAX)));
+        assert_eq!(t.get("ratio"), Some(&Value::Float(0.5)));
+        assert_eq!(
+            t.get("stats"),
+            Some(&Value::Json(serde_json::json!({"a": 1})))
+        );
+        assert_eq!(t.get("error"), Some(&Value::Null));
+        let err = Tuple::from_serde(&[1, 2]).unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+        assert!(err.to_string().contains("not a list"), "{err}");
+    }
+}

@@ -1,0 +1,346 @@
+//! Commands: the write side (ROM's commands).
+//!
+//! A command is defined explicitly ([`CommandDefinition`]: relation,
+//! registered name, kind, result, plugins), registered with the
+//! configuration and checked at finalize. It is reached through the
+//! relation it writes to, restricted as that relation is:
+//!
+//! ```no_run
+//! # async fn demo(container: &ferrom::Container) -> ferrom::Result<()> {
+//! use ferrom::command::Tuple;
+//!
+//! let companies = container.relation("companies")?;
+//! let company = companies
+//!     .command("create")?
+//!     .call([("name", "My 1st Company"), ("domain", "http://example.com")])
+//!     .await?
+//!     .into_one();
+//! println!("{company:?}"); // id, state "running" and the timestamps, as stored
+//!
+//! let posts = container.relation("posts")?;
+//! posts.by_pk(1).command("update")?.call([("error", "timeout")]).await?;
+//! container.command("posts", "delete")?.call(()).await?; // every post
+//! # Ok(()) }
+//! ```
+//!
+//! Every call checks its input against the schema before anything is
+//! written (an unknown attribute lists the relation's attributes; values
+//! are converted to the attribute's type only when that is lossless and
+//! unambiguous), runs the plugins' `before` hooks, writes, and returns the
+//! rows as persisted (create, update, upsert: re-read from the database,
+//! ids and defaults included) or as they were (delete). Statements run
+//! where the relation's do: the pool, or a transaction's connection. A
+//! command that needs several statements runs them in a transaction of its
+//! own (a savepoint inside the caller's), so it writes all or nothing.
+//!
+//! | kind | MariaDB | MySQL |
+//! |---|---|---|
+//! | create | `INSERT ... RETURNING` per batch | `INSERT`, then `SELECT` by key |
+//! | update by primary key | `UPDATE`, `SELECT` | the same |
+//! | update | `SELECT pk ... FOR UPDATE`, `UPDATE`, `SELECT` | the same |
+//! | delete | `DELETE ... RETURNING` | `SELECT ... FOR UPDATE`, `DELETE` |
+//! | upsert, insert-or-ignore | `INSERT ... ON DUPLICATE KEY UPDATE`, `SELECT` by key | the same |
+
+mod atomic;
+mod check;
+mod convert;
+mod create;
+mod definition;
+mod delete;
+mod input;
+mod keys;
+mod output;
+mod plugin;
+mod registry;
+mod statement;
+mod timestamps;
+mod update;
+mod upsert;
+
+pub use definition::{CommandDefinition, CommandKind, ResultKind};
+pub use input::{Input, Tuple};
+pub use output::CommandOutput;
+pub use plugin::{CommandContext, Plugin};
+pub(crate) use registry::{CommandRegistries, CommandRegistry, resolve};
+pub use timestamps::Timestamps;
+
+use std::fmt;
+use std::sync::Arc;
+
+use sqlx::mysql::{MySqlQueryResult, MySqlRow};
+
+use crate::error::{Error, Result};
+use crate::exec::Statement;
+use crate::gateway::Capabilities;
+use crate::relation::Relation;
+use crate::row::{Row, decode_row};
+use crate::value::Value;
+
+/// A registered command, bound to the relation it writes to (as
+/// restricted) and to where that relation's statements run.
+///
+/// Get one from [`Relation::command`] or
+/// [`Container::command`](crate::Container::command); call it with
+/// [`Command::call`]. Cloning is cheap.
+#[derive(Clone)]
+pub struct Command {
+    definition: Arc<CommandDefinition>,
+    relation: Relation,
+    registry: Arc<CommandRegistry>,
+    capabilities: Capabilities,
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Command")
+            .field("relation", &self.relation.name())
+            .field("name", &self.definition.name)
+            .field("kind", &self.definition.kind)
+            .field("result", &self.definition.result)
+            .finish()
+    }
+}
+
+impl Command {
+    pub(crate) fn new(
+        definition: Arc<CommandDefinition>,
+        relation: Relation,
+        registry: Arc<CommandRegistry>,
+    ) -> Command {
+        let capabilities = *relation.gateway().capabilities();
+        Command {
+            definition,
+            relation,
+            registry,
+            capabilities,
+        }
+    }
+
+    /// The name it is registered as.
+    pub fn name(&self) -> &str {
+        &self.definition.name
+    }
+
+    /// What it does.
+    pub fn kind(&self) -> CommandKind {
+        self.definition.kind
+    }
+
+    /// What it returns.
+    pub fn result_kind(&self) -> ResultKind {
+        self.definition.result
+    }
+
+    /// Its definition.
+    pub fn definition(&self) -> &CommandDefinition {
+        &self.definition
+    }
+
+    /// The relation it writes to, as restricted.
+    pub fn relation(&self) -> &Relation {
+        &self.relation
+    }
+
+    /// The command acting on the relation `restrict` returns (ROM's
+    /// restrictable commands: `delete.restrict(|posts| posts.by_pk(1))`).
+    /// Conditions accumulate with the relation's own.
+    #[must_use]
+    pub fn restrict(&self, restrict: impl FnOnce(&Relation) -> Relation) -> Command {
+        let mut next = self.clone();
+        next.relation = restrict(&self.relation);
+        next
+    }
+
+    /// The command acting on the row with this primary key only.
+    #[must_use]
+    pub fn by_pk(&self, key: impl Into<Value>) -> Command {
+        self.restrict(|r| r.by_pk(key))
+    }
+
+    /// The command writing as if the server had these capabilities (a
+    /// server without `RETURNING`, say). For testing the MySQL statements
+    /// on MariaDB; capabilities the server lacks make its statements fail.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_capabilities(&self, capabilities: Capabilities) -> Command {
+        let mut next = self.clone();
+        next.capabilities = capabilities;
+        next
+    }
+
+    /// Runs the command with `input`: a tuple for create, update and
+    /// upsert (anything [`Input`] converts from: `[("name", "Acme")]`, a
+    /// `Vec<(String, Value)>`, a [`Row`], [`Input::from_serde`]), many
+    /// tuples for create and upsert ([`Input::many`]), `()` for delete.
+    ///
+    /// The input is checked against the relation's schema and converted to
+    /// the attribute types, the plugins' `before` hooks run, then the
+    /// statements; the rows written (or deleted) come back, after the
+    /// plugins' `after` hooks, as one row or many as the definition says.
+    ///
+    /// # Errors
+    ///
+    /// Before anything is written:
+    /// - [`Error::UnknownAttribute`] listing the relation's attributes;
+    /// - [`Error::TypeMismatch`] naming the attribute, the expected and the
+    ///   given type; [`Error::DataTooLong`] for a string over its column's
+    ///   length;
+    /// - [`Error::NotNull`] for NULL into (or no value for) a NOT NULL
+    ///   attribute without a default;
+    /// - [`Error::InvalidInput`] / [`Error::InvalidCommand`] for input the
+    ///   command cannot take (several tuples for an update, a tuple for a
+    ///   delete, a generated attribute);
+    /// - a plugin's error; a builder error the relation kept.
+    ///
+    /// From the server, classified and naming the relation:
+    /// [`Error::NotNull`], [`Error::Unique`], [`Error::ForeignKey`],
+    /// [`Error::Check`], [`Error::DataTooLong`], [`Error::Deadlock`], ...
+    /// A command of several statements then has written nothing.
+    pub async fn call(&self, input: impl Into<Input>) -> Result<CommandOutput> {
+        let rows = self.run(input.into()).await?;
+        Ok(match self.definition.result {
+            ResultKind::One => CommandOutput::One(rows.into_iter().next()),
+            ResultKind::Many => CommandOutput::Many(rows),
+        })
+    }
+
+    async fn run(&self, input: Input) -> Result<Vec<Row>> {
+        let definition = &self.definition;
+        let ctx = CommandContext {
+            relation: self.relation.name(),
+            command: &definition.name,
+            kind: definition.kind,
+            schema: self.relation.schema(),
+        };
+        let mut tuples = input.into_tuples();
+        match definition.kind {
+            CommandKind::Update if tuples.len() > 1 => {
+                return Err(self.invalid_input(format!(
+                    "an update takes one tuple of attributes to set, got {}",
+                    tuples.len()
+                )));
+            }
+            CommandKind::Update if tuples.is_empty() => tuples.push(Tuple::new()),
+            CommandKind::Delete if tuples.iter().any(|t| !t.is_empty()) => {
+                return Err(self.invalid_input(
+                    "a delete takes no input (call it with `()`); restrict its relation instead (`by_pk`, `filter`)"
+                        .into(),
+                ));
+            }
+            CommandKind::Delete => tuples.clear(),
+            _ => {}
+        }
+        for tuple in &mut tuples {
+            check::check_tuple(&ctx, tuple)?;
+        }
+        if !definition.plugins.is_empty() {
+            for plugin in &definition.plugins {
+                plugin.before(&ctx, &mut tuples)?;
+            }
+            for tuple in &mut tuples {
+                check::check_tuple(&ctx, tuple)?;
+            }
+        }
+        if definition.kind.inserts() {
+            for tuple in &tuples {
+                check::check_required(&ctx, tuple)?;
+            }
+        }
+        let raw = match definition.kind {
+            CommandKind::Create => create::create(self, &tuples).await?,
+            CommandKind::Update => {
+                let tuple = tuples.pop().unwrap_or_default();
+                update::update(self, tuple).await?
+            }
+            CommandKind::Delete => delete::delete(self).await?,
+            CommandKind::Upsert => upsert::upsert(self, &tuples, false).await?,
+            CommandKind::InsertOrIgnore => upsert::upsert(self, &tuples, true).await?,
+        };
+        let mut rows = raw
+            .iter()
+            .map(|r| decode_row(&self.registry.columns, r))
+            .collect::<Result<Vec<_>>>()?;
+        for plugin in &definition.plugins {
+            plugin.after(&ctx, &mut rows)?;
+        }
+        Ok(rows)
+    }
+
+    /// [`Error::InvalidCommand`] naming this command.
+    pub(crate) fn invalid(&self, reason: String) -> Error {
+        Error::InvalidCommand {
+            relation: self.relation.name().to_string(),
+            command: self.definition.name.clone(),
+            reason,
+        }
+    }
+
+    fn invalid_input(&self, reason: String) -> Error {
+        Error::InvalidInput {
+            reason: format!(
+                "command `{}` of relation `{}`: {reason}",
+                self.definition.name,
+                self.relation.name()
+            ),
+        }
+    }
+}
+
+/// Runs a statement on `relation`'s connection and returns its rows.
+pub(crate) async fn fetch(
+    relation: &Relation,
+    sql: &str,
+    binds: &[Value],
+) -> Result<Vec<MySqlRow>> {
+    relation
+        .exec
+        .fetch_all(
+            relation.gateway(),
+            Statement {
+                sql,
+                binds,
+                relation: Some(relation.name()),
+            },
+        )
+        .await
+}
+
+/// Runs a statement on `relation`'s connection.
+pub(crate) async fn execute(
+    relation: &Relation,
+    sql: &str,
+    binds: &[Value],
+) -> Result<MySqlQueryResult> {
+    relation
+        .exec
+        .execute(
+            relation.gateway(),
+            Statement {
+                sql,
+                binds,
+                relation: Some(relation.name()),
+            },
+        )
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// Command calls can be spawned on a multi-threaded runtime.
+    #[allow(dead_code, unreachable_code, clippy::diverging_sub_expression)]
+    fn call_futures_are_send(command: &Command) {
+        assert_send(&command.call(()));
+    }
+
+    #[test]
+    fn commands_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Command>();
+        check::<CommandDefinition>();
+        check::<CommandOutput>();
+    }
+}
