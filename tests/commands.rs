@@ -1643,6 +1643,26 @@ async fn commands_run_in_the_callers_transaction() {
         .into_rows();
     assert_eq!(rows.len(), 2);
     assert_eq!(count(&container, "posts").await, 3);
+
+    // ... and all or nothing: a failing row undoes the ones before it.
+    let err = session
+        .relation("posts")
+        .unwrap()
+        .command("create_many")
+        .unwrap()
+        .with_capabilities(mysql())
+        .call(Input::many([
+            Tuple::from([("url", "https://example.com/s3")]),
+            Tuple::from([("url", "https://example.com/s1")]),
+        ]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unique { .. }), "{err}");
+    assert_eq!(
+        count(&container, "posts").await,
+        3,
+        "s3 was rolled back with the failing row"
+    );
 }
 
 #[test]

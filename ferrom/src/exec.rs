@@ -30,6 +30,9 @@ pub(crate) enum Exec {
     Pool,
     /// One connection, held by a transaction or session.
     Connection(SharedConnection),
+    /// One connection in autocommit, held by a [`Session`](crate::Session):
+    /// a command needing several statements opens its own transaction on it.
+    Session(SharedConnection),
 }
 
 /// A statement ready to run: SQL with `?` placeholders and its values.
@@ -63,7 +66,7 @@ macro_rules! run {
                     let $executor = $gateway.pool();
                     $body.await
                 }
-                Exec::Connection(shared) => {
+                Exec::Connection(shared) | Exec::Session(shared) => {
                     let mut guard = shared.lock().await;
                     match guard.as_mut() {
                         Some(conn) => {
@@ -128,7 +131,7 @@ impl Exec {
         let result = async {
             match self {
                 Exec::Pool => raw.execute(gateway.pool()).await,
-                Exec::Connection(shared) => {
+                Exec::Connection(shared) | Exec::Session(shared) => {
                     let mut guard = shared.lock().await;
                     match guard.as_mut() {
                         Some(conn) => raw.execute(&mut **conn).await,
@@ -165,7 +168,7 @@ impl Exec {
         async {
             match self {
                 Exec::Pool => query.fetch_all(gateway.pool()).await,
-                Exec::Connection(shared) => {
+                Exec::Connection(shared) | Exec::Session(shared) => {
                     let mut guard = shared.lock().await;
                     match guard.as_mut() {
                         Some(conn) => query.fetch_all(&mut **conn).await,
@@ -227,7 +230,7 @@ impl Exec {
                         }
                     }
                 },
-                Exec::Connection(shared) => {
+                Exec::Connection(shared) | Exec::Session(shared) => {
                     let mut guard = shared.lock_owned().await;
                     let Some(conn) = guard.as_mut() else {
                         let _ = tx.send(Err(closed(&gateway))).await;

@@ -68,13 +68,15 @@ impl Isolation {
 /// bound to it.
 #[derive(Debug)]
 struct Held {
+    /// A transaction is open on the connection (not a plain session).
+    in_transaction: bool,
     gateway: Gateway,
     conn: SharedConnection,
     relations: std::collections::BTreeMap<String, Relation>,
 }
 
 impl Held {
-    async fn take(container: &Container, gateway: &str) -> Result<Held> {
+    async fn take(container: &Container, gateway: &str, in_transaction: bool) -> Result<Held> {
         let gateway = container.gateway(gateway)?.clone();
         let conn = gateway
             .pool()
@@ -90,6 +92,7 @@ impl Held {
             .map(|(k, r)| (k.clone(), r.clone()))
             .collect();
         Ok(Held {
+            in_transaction,
             gateway,
             conn: Arc::new(Mutex::new(Some(conn))),
             relations,
@@ -97,7 +100,11 @@ impl Held {
     }
 
     fn exec(&self) -> Exec {
-        Exec::Connection(self.conn.clone())
+        if self.in_transaction {
+            Exec::Connection(self.conn.clone())
+        } else {
+            Exec::Session(self.conn.clone())
+        }
     }
 
     async fn run(&self, sql: &str) -> Result<()> {
@@ -197,7 +204,7 @@ impl Transaction {
         gateway: &str,
         isolation: Option<Isolation>,
     ) -> Result<Transaction> {
-        let held = Held::take(container, gateway).await?;
+        let held = Held::take(container, gateway, true).await?;
         if let Some(level) = isolation {
             held.run(level.sql()).await?;
         }
@@ -435,7 +442,7 @@ impl Container {
     /// When no connection can be had.
     pub async fn session(&self) -> Result<Session> {
         Ok(Session {
-            held: Arc::new(Held::take(self, crate::container::DEFAULT_GATEWAY).await?),
+            held: Arc::new(Held::take(self, crate::container::DEFAULT_GATEWAY, false).await?),
         })
     }
 }

@@ -55,6 +55,16 @@ impl Atomic {
                     savepoint: true,
                 })
             }
+            Exec::Session(_) => {
+                // A session's connection is in autocommit: a transaction of
+                // the command's own, on that connection.
+                run(relation, "BEGIN").await?;
+                Ok(Atomic {
+                    relation: relation.clone(),
+                    owned: None,
+                    savepoint: false,
+                })
+            }
             Exec::Pool => {
                 let gateway = relation.gateway();
                 let conn = gateway
