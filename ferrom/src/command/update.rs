@@ -2,21 +2,25 @@
 //!
 //! - Restricted by exactly its primary key (`by_pk`): `UPDATE ... WHERE
 //!   pk = ?`, then `SELECT ... WHERE pk = ?` (the new key, when the update
-//!   sets it).
+//!   sets it), both on one connection (one pool checkout).
 //! - Otherwise, in a transaction: `SELECT pk ... FOR UPDATE` with the
 //!   relation's conditions, joins, order and limit; `UPDATE ... WHERE pk IN
 //!   (...)`; `SELECT ... WHERE pk IN (...)`.
 //!
 //! No matching row: nothing is changed and nothing returned.
 
+use std::sync::Arc;
+
 use sqlx::mysql::MySqlRow;
+use tokio::sync::Mutex;
 
 use super::atomic::Atomic;
 use super::create::reread;
 use super::input::Tuple;
 use super::keys;
 use super::{Command, execute, fetch};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::exec::{Exec, SharedConnection};
 use crate::relation::Relation;
 use crate::relation::writing::{Target, key_batch};
 use crate::value::Value;
@@ -42,14 +46,26 @@ pub(crate) async fn update(cmd: &Command, tuple: Tuple) -> Result<Vec<MySqlRow>>
         .collect();
     match cmd.relation.write_target()? {
         Target::ByPk(key) => {
+            // On the pool, both statements run on one checked-out
+            // connection (in autocommit, as they would on two): one pool
+            // checkout, and its ping, instead of two.
+            let relation = match &cmd.relation.exec {
+                Exec::Pool if !set.is_empty() => {
+                    let gateway = cmd.relation.gateway();
+                    let conn = gateway.pool().acquire().await.map_err(|e| {
+                        Error::classify(Some(cmd.relation.name()), &gateway.url(), e)
+                    })?;
+                    let shared: SharedConnection = Arc::new(Mutex::new(Some(conn)));
+                    cmd.relation.with_exec(Exec::Connection(shared))
+                }
+                _ => cmd.relation.clone(),
+            };
             if !set.is_empty() {
-                let update = cmd
-                    .relation
-                    .render_update(&set, &pk, std::slice::from_ref(&key))?;
-                execute(&cmd.relation, &update.sql, &update.binds).await?;
+                let update = relation.render_update(&set, &pk, std::slice::from_ref(&key))?;
+                execute(&relation, &update.sql, &update.binds).await?;
             }
             let new_key = rekeyed(&pk, &key, &set);
-            reread(cmd, &cmd.relation, &pk, &[new_key]).await
+            reread(cmd, &relation, &pk, &[new_key]).await
         }
         _ => {
             let atomic = Atomic::begin(&cmd.relation).await?;

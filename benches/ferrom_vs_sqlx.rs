@@ -1,0 +1,974 @@
+//! ferrom against raw sqlx on the reference schema (issue 7, the speed
+//! budget of `DESIGN.md`).
+//!
+//! Run it with
+//!
+//! ```text
+//! cargo bench --bench ferrom_vs_sqlx             # 7 repeats per workload
+//! cargo bench --bench ferrom_vs_sqlx -- --quick  # 3 repeats (or FERROM_BENCH_QUICK=1)
+//! ```
+//!
+//! It needs the server the tests use (127.0.0.1:3306, root, empty password;
+//! `FERROM_BENCH_DATABASE_URL=mysql://user:password@host:port/` overrides
+//! it). Every run works in a database of its own made by
+//! [`ferrom::testing::Harness`] and dropped at the end.
+//!
+//! Each workload runs ferrom and raw sqlx (hand-written SQL, the
+//! application's `#[derive(sqlx::FromRow)]` structs, the round trips a
+//! careful sqlx user makes) on the same database and the same connection
+//! pool, interleaved (ferrom then sqlx on even repeats, sqlx then ferrom on
+//! odd ones) after one untimed warm-up of each; workloads that write get
+//! fresh data before every timed run (untimed). It prints a markdown table
+//! and writes `bench/results.json`.
+//!
+//! Peak memory of workload 3 is measured in child processes of this binary
+//! (`--memory-child ferrom|ferrom-dynamic|sqlx DATABASE`), each reading
+//! `VmHWM` from `/proc/self/status` before and after loading the rows.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use chrono::Utc;
+use ferrom::command::Input;
+use ferrom::testing::Harness;
+use ferrom::{Container, DbSettings, Value};
+use post_analytics::{Company, Post};
+use sqlx::{AssertSqlSafe, MySqlPool, QueryBuilder};
+
+/// Every column of `posts`, in table order, as ferrom selects them.
+const POST_COLUMNS: &str =
+    "id, url, se_post, published_at, scrapped_at, error, stats, created_at, updated_at, company_id";
+/// One post by key, as a careful sqlx user writes it: a `'static` string.
+const SELECT_POST_BY_ID: &str = "SELECT id, url, se_post, published_at, scrapped_at, error, stats, created_at, updated_at, company_id FROM posts WHERE id = ?";
+/// Every column of `companies`, in table order.
+const COMPANY_COLUMNS: &str = "id, name, domain, state, created_at, updated_at";
+
+/// Rows per multi-row `INSERT` (workload 2, and the untimed seeding).
+const BATCH: usize = 1_000;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    if let Some(i) = args.iter().position(|a| a == "--memory-child") {
+        let side = args.get(i + 1).context("--memory-child SIDE DATABASE")?;
+        let database = args.get(i + 2).context("--memory-child SIDE DATABASE")?;
+        return runtime.block_on(memory_child(side, database));
+    }
+    let quick = args.iter().any(|a| a == "--quick")
+        || std::env::var("FERROM_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let repeats = if quick { 3 } else { 7 };
+    runtime.block_on(run(repeats))
+}
+
+/// The server: the tests' (`FERROM_TEST_DATABASE_URL` or the local
+/// default), or `FERROM_BENCH_DATABASE_URL`.
+fn bench_server() -> Result<DbSettings> {
+    let mut server = ferrom::testing::server_settings()?;
+    if let Ok(url) = std::env::var("FERROM_BENCH_DATABASE_URL")
+        && !url.trim().is_empty()
+    {
+        let trimmed = url.trim().trim_end_matches('/');
+        let url = if trimmed.matches('/').count() <= 2 {
+            format!("{trimmed}/test")
+        } else {
+            trimmed.to_string()
+        };
+        server.apply_url(&url)?;
+    }
+    Ok(server)
+}
+
+/// Which side of a comparison runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Ferrom,
+    Sqlx,
+}
+
+/// The measured workloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Workload {
+    /// 1: 2,000 sequential creates of a company returning the row.
+    Create,
+    /// 2: 10,000 posts in batches of 1,000 in one transaction.
+    BulkInsert,
+    /// 3: 10,000 posts into `Post`.
+    TypedRead,
+    /// 3b: the same through dynamic rows (ferrom) against typed (sqlx).
+    DynamicRead,
+    /// 4: 1,000 companies with their 10 posts each, nested.
+    Nested,
+    /// 5: 2,000 updates by key returning the row.
+    Update,
+    /// 6: 5,000 lookups by key into `Post`, each call through the pool.
+    Lookup,
+    /// 6b: the same on one connection (`Container::session` / an acquired
+    /// sqlx connection).
+    LookupOneConnection,
+}
+
+impl Workload {
+    fn id(self) -> &'static str {
+        match self {
+            Workload::Create => "1",
+            Workload::BulkInsert => "2",
+            Workload::TypedRead => "3",
+            Workload::DynamicRead => "3d",
+            Workload::Nested => "4",
+            Workload::Update => "5",
+            Workload::Lookup => "6",
+            Workload::LookupOneConnection => "6s",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Create => "2,000 creates of a company returning the row",
+            Workload::BulkInsert => "10,000 posts, batches of 1,000, one transaction",
+            Workload::TypedRead => "10,000 posts into typed structs",
+            Workload::DynamicRead => "10,000 posts as dynamic rows (sqlx: typed)",
+            Workload::Nested => "1,000 companies with 10 posts each, nested",
+            Workload::Update => "2,000 updates by key returning the row",
+            Workload::Lookup => "5,000 lookups by key (pool checkout per call)",
+            Workload::LookupOneConnection => "5,000 lookups by key on one connection",
+        }
+    }
+}
+
+/// The target ratio and whether it is a strict bound (`<`) or not (`<=`).
+fn target(workload: Workload, insert_returning: bool) -> Option<(f64, bool)> {
+    match workload {
+        Workload::Create if insert_returning => Some((1.00, true)),
+        Workload::Create | Workload::TypedRead | Workload::Nested => Some((1.05, false)),
+        Workload::Update | Workload::Lookup => Some((1.05, false)),
+        Workload::BulkInsert => Some((1.03, false)),
+        Workload::DynamicRead => Some((1.3, false)),
+        Workload::LookupOneConnection => None,
+    }
+}
+
+/// What every workload needs.
+struct Bench {
+    container: Container,
+    pool: MySqlPool,
+    /// The companies and posts of the read workloads (3, 4, 6).
+    read_post_ids: Vec<i32>,
+}
+
+async fn run(repeats: usize) -> Result<()> {
+    let harness = Harness::new(
+        post_analytics::embedded_migrations()?,
+        post_analytics::configuration,
+    )
+    .with_server(bench_server()?);
+    let t = harness.setup().await?;
+    let container = t.container.clone();
+    let gateway = container.gateway("default")?;
+    let server = gateway.server().clone();
+    let insert_returning = gateway.capabilities().insert_returning;
+    let pool = gateway.pool().clone();
+    eprintln!(
+        "ferrom_vs_sqlx: {server} ({}), database {}, {repeats} repeats, {} build",
+        server.version_string,
+        t.database.name(),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+
+    let mut bench = Bench {
+        container,
+        pool,
+        read_post_ids: Vec::new(),
+    };
+
+    // The read workloads share one data set: 1,000 companies × 10 posts.
+    reset(&bench.pool).await?;
+    let companies = insert_companies(&bench.pool, 1_000, "read").await?;
+    insert_posts(&bench.pool, &companies, 10, "read").await?;
+    bench.read_post_ids = sqlx::query_scalar("SELECT id FROM posts ORDER BY id")
+        .fetch_all(&bench.pool)
+        .await?;
+
+    let mut results = Vec::new();
+    for workload in [
+        Workload::TypedRead,
+        Workload::DynamicRead,
+        Workload::Nested,
+        Workload::Lookup,
+        Workload::LookupOneConnection,
+    ] {
+        results.push(measure(&bench, workload, repeats).await?);
+    }
+    let memory = measure_memory(t.database.name(), repeats.min(3))?;
+    for workload in [Workload::Create, Workload::BulkInsert, Workload::Update] {
+        results.push(measure(&bench, workload, repeats).await?);
+    }
+    results.sort_by_key(|r| r.workload.id());
+
+    report(&results, &memory, &server, insert_returning, repeats)?;
+    drop(bench);
+    t.database.drop_now().await?;
+    Ok(())
+}
+
+/// The samples of one workload, in milliseconds.
+struct Measured {
+    workload: Workload,
+    ferrom: Vec<f64>,
+    sqlx: Vec<f64>,
+}
+
+async fn measure(bench: &Bench, workload: Workload, repeats: usize) -> Result<Measured> {
+    // Warm-up: statement caches, buffer pool, allocator.
+    run_once(bench, workload, Side::Ferrom, 0).await?;
+    run_once(bench, workload, Side::Sqlx, 0).await?;
+    let mut measured = Measured {
+        workload,
+        ferrom: Vec::new(),
+        sqlx: Vec::new(),
+    };
+    for repeat in 0..repeats {
+        let order = if repeat % 2 == 0 {
+            [Side::Ferrom, Side::Sqlx]
+        } else {
+            [Side::Sqlx, Side::Ferrom]
+        };
+        for side in order {
+            let took = run_once(bench, workload, side, repeat + 1).await?;
+            let ms = took.as_secs_f64() * 1e3;
+            match side {
+                Side::Ferrom => measured.ferrom.push(ms),
+                Side::Sqlx => measured.sqlx.push(ms),
+            }
+        }
+    }
+    eprintln!(
+        "  {:>2} {:<48} ferrom {:>9.2} ms  sqlx {:>9.2} ms",
+        workload.id(),
+        workload.name(),
+        median(&measured.ferrom),
+        median(&measured.sqlx)
+    );
+    Ok(measured)
+}
+
+/// One timed run of `workload` on `side`, after its untimed set-up.
+async fn run_once(
+    bench: &Bench,
+    workload: Workload,
+    side: Side,
+    repeat: usize,
+) -> Result<Duration> {
+    let pool = &bench.pool;
+    let container = &bench.container;
+    match workload {
+        Workload::Create => {
+            reset(pool).await?;
+            let start = Instant::now();
+            let mut ids = 0_i64;
+            for i in 0..2_000 {
+                let name = format!("Company {repeat}-{i}");
+                let domain = format!("https://c{i}.example.com");
+                match side {
+                    Side::Ferrom => {
+                        let companies = container.relation("companies")?;
+                        let row = companies
+                            .command("create")?
+                            .call([("name", name), ("domain", domain)])
+                            .await?
+                            .into_one()
+                            .context("create returned no row")?;
+                        if let Value::Int(id) = row.get("id")? {
+                            ids += id;
+                        }
+                    }
+                    Side::Sqlx => {
+                        let company = sqlx_create_company(pool, &name, &domain).await?;
+                        ids += i64::from(company.id);
+                    }
+                }
+            }
+            let took = start.elapsed();
+            check(ids > 0, "creates returned ids")?;
+            Ok(took)
+        }
+        Workload::BulkInsert => {
+            reset(pool).await?;
+            let company = insert_companies(pool, 1, "bulk").await?[0];
+            let start = Instant::now();
+            match side {
+                Side::Ferrom => {
+                    container
+                        .transaction(|tx| async move {
+                            let create = tx.relation("posts")?.command("create")?;
+                            for batch in 0..10 {
+                                let tuples = (0..BATCH).map(|i| {
+                                    let n = batch * BATCH + i;
+                                    vec![
+                                        (
+                                            "url",
+                                            Value::from(format!("https://example.com/bulk/{n}")),
+                                        ),
+                                        ("se_post", Value::from(false)),
+                                        ("stats", Value::from(serde_json::json!({ "views": n }))),
+                                        ("company_id", Value::from(company)),
+                                    ]
+                                });
+                                create.call(Input::many(tuples)).await?;
+                            }
+                            Ok(())
+                        })
+                        .await?;
+                }
+                Side::Sqlx => {
+                    let mut tx = pool.begin().await?;
+                    for batch in 0..10 {
+                        let now = Utc::now().naive_utc();
+                        let mut insert = QueryBuilder::new(
+                            "INSERT INTO posts (url, se_post, scrapped_at, stats, created_at, updated_at, company_id) ",
+                        );
+                        insert.push_values(0..BATCH, |mut b, i| {
+                            let n = batch * BATCH + i;
+                            b.push_bind(format!("https://example.com/bulk/{n}"))
+                                .push_bind(false)
+                                .push_bind(now)
+                                .push_bind(sqlx::types::Json(serde_json::json!({ "views": n })))
+                                .push_bind(now)
+                                .push_bind(now)
+                                .push_bind(company);
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                }
+            }
+            let took = start.elapsed();
+            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM posts")
+                .fetch_one(pool)
+                .await?;
+            check(count == 10_000, "10,000 posts inserted")?;
+            Ok(took)
+        }
+        Workload::TypedRead => {
+            let start = Instant::now();
+            let posts: Vec<Post> = match side {
+                Side::Ferrom => {
+                    container
+                        .relation("posts")?
+                        .map_to::<Post>()
+                        .to_vec()
+                        .await?
+                }
+                Side::Sqlx => {
+                    sqlx::query_as(AssertSqlSafe(format!("SELECT {POST_COLUMNS} FROM posts")))
+                        .fetch_all(pool)
+                        .await?
+                }
+            };
+            let took = start.elapsed();
+            check(posts.len() == 10_000, "10,000 posts read")?;
+            check(posts.iter().all(|p| p.stats.is_some()), "stats decoded")?;
+            Ok(took)
+        }
+        Workload::DynamicRead => {
+            let start = Instant::now();
+            let n = match side {
+                Side::Ferrom => container.relation("posts")?.to_vec().await?.len(),
+                Side::Sqlx => {
+                    let posts: Vec<Post> =
+                        sqlx::query_as(AssertSqlSafe(format!("SELECT {POST_COLUMNS} FROM posts")))
+                            .fetch_all(pool)
+                            .await?;
+                    posts.len()
+                }
+            };
+            let took = start.elapsed();
+            check(n == 10_000, "10,000 posts read")?;
+            Ok(took)
+        }
+        Workload::Nested => {
+            let start = Instant::now();
+            let companies: Vec<Company> = match side {
+                Side::Ferrom => {
+                    container
+                        .relation("companies")?
+                        .combine("posts")
+                        .map_to::<Company>()
+                        .nest("posts", |c: &mut Company, p: Vec<Post>| c.posts = p)
+                        .to_vec()
+                        .await?
+                }
+                Side::Sqlx => sqlx_companies_with_posts(pool).await?,
+            };
+            let took = start.elapsed();
+            check(companies.len() == 1_000, "1,000 companies")?;
+            check(
+                companies.iter().all(|c| c.posts.len() == 10),
+                "10 posts each",
+            )?;
+            Ok(took)
+        }
+        Workload::Update => {
+            reset(pool).await?;
+            let company = insert_companies(pool, 1, "update").await?;
+            insert_posts(pool, &company, 2_000, "update").await?;
+            let ids: Vec<i32> = sqlx::query_scalar("SELECT id FROM posts ORDER BY id")
+                .fetch_all(pool)
+                .await?;
+            let start = Instant::now();
+            let mut updated = 0_usize;
+            for (i, id) in ids.iter().enumerate() {
+                let error = format!("timeout {repeat}-{i}");
+                match side {
+                    Side::Ferrom => {
+                        let output = container
+                            .relation("posts")?
+                            .by_pk(*id)
+                            .command("update")?
+                            .call([("error", error)])
+                            .await?;
+                        updated += output.len();
+                    }
+                    Side::Sqlx => {
+                        let post = sqlx_update_post(pool, *id, &error).await?;
+                        updated += usize::from(post.id == *id);
+                    }
+                }
+            }
+            let took = start.elapsed();
+            check(updated == 2_000, "2,000 rows updated")?;
+            Ok(took)
+        }
+        Workload::Lookup | Workload::LookupOneConnection => {
+            let ids = &bench.read_post_ids[..5_000];
+            let one_connection = workload == Workload::LookupOneConnection;
+            let start = Instant::now();
+            let mut found = 0_usize;
+            match side {
+                Side::Ferrom => {
+                    let session;
+                    let posts = if one_connection {
+                        session = container.session().await?;
+                        session.relation("posts")?
+                    } else {
+                        container.relation("posts")?
+                    };
+                    for id in ids {
+                        let post = posts.by_pk(*id).map_to::<Post>().one().await?;
+                        found += usize::from(post.is_some());
+                    }
+                }
+                Side::Sqlx => {
+                    if one_connection {
+                        let mut conn = pool.acquire().await?;
+                        for id in ids {
+                            let post: Option<Post> = sqlx::query_as(SELECT_POST_BY_ID)
+                                .bind(id)
+                                .fetch_optional(&mut *conn)
+                                .await?;
+                            found += usize::from(post.is_some());
+                        }
+                    } else {
+                        for id in ids {
+                            let post: Option<Post> = sqlx::query_as(SELECT_POST_BY_ID)
+                                .bind(id)
+                                .fetch_optional(pool)
+                                .await?;
+                            found += usize::from(post.is_some());
+                        }
+                    }
+                }
+            }
+            let took = start.elapsed();
+            check(found == 5_000, "5,000 posts found")?;
+            Ok(took)
+        }
+    }
+}
+
+fn check(ok: bool, what: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        bail!("check failed: {what}")
+    }
+}
+
+/// Raw sqlx create returning the row: `INSERT`, then `SELECT` by
+/// `LAST_INSERT_ID()` on the same connection (what a careful user does on
+/// MySQL, and usually on MariaDB too, which could use `RETURNING`).
+async fn sqlx_create_company(pool: &MySqlPool, name: &str, domain: &str) -> Result<Company> {
+    let mut conn = pool.acquire().await?;
+    let now = Utc::now().naive_utc();
+    let done = sqlx::query(
+        "INSERT INTO companies (name, domain, created_at, updated_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(name)
+    .bind(domain)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let company = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COMPANY_COLUMNS} FROM companies WHERE id = ?"
+    )))
+    .bind(done.last_insert_id())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(company)
+}
+
+/// Raw sqlx update returning the row: `UPDATE`, then `SELECT` by key on the
+/// same connection (neither server has `UPDATE ... RETURNING`).
+async fn sqlx_update_post(pool: &MySqlPool, id: i32, error: &str) -> Result<Post> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("UPDATE posts SET error = ?, updated_at = ? WHERE id = ?")
+        .bind(error)
+        .bind(Utc::now().naive_utc())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let post = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {POST_COLUMNS} FROM posts WHERE id = ?"
+    )))
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(post)
+}
+
+/// Raw sqlx eager loading: the companies, then their posts in one
+/// `WHERE company_id IN (...)`, grouped by hand.
+async fn sqlx_companies_with_posts(pool: &MySqlPool) -> Result<Vec<Company>> {
+    let mut companies: Vec<Company> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COMPANY_COLUMNS} FROM companies"
+    )))
+    .fetch_all(pool)
+    .await?;
+    if companies.is_empty() {
+        return Ok(companies);
+    }
+    let mut select = QueryBuilder::new(format!(
+        "SELECT {POST_COLUMNS} FROM posts WHERE company_id IN ("
+    ));
+    let mut ids = select.separated(", ");
+    for company in &companies {
+        ids.push_bind(company.id);
+    }
+    select.push(")");
+    let posts: Vec<Post> = select.build_query_as().fetch_all(pool).await?;
+    let mut by_company: HashMap<i32, Vec<Post>> = HashMap::with_capacity(companies.len());
+    for post in posts {
+        if let Some(company_id) = post.company_id {
+            by_company.entry(company_id).or_default().push(post);
+        }
+    }
+    for company in &mut companies {
+        company.posts = by_company.remove(&company.id).unwrap_or_default();
+    }
+    Ok(companies)
+}
+
+/// Empties both tables (untimed set-up).
+async fn reset(pool: &MySqlPool) -> Result<()> {
+    sqlx::query("DELETE FROM posts").execute(pool).await?;
+    sqlx::query("DELETE FROM companies").execute(pool).await?;
+    Ok(())
+}
+
+/// Inserts `n` companies (untimed set-up); returns their ids.
+async fn insert_companies(pool: &MySqlPool, n: usize, tag: &str) -> Result<Vec<i32>> {
+    let now = Utc::now().naive_utc();
+    for start in (0..n).step_by(BATCH) {
+        let mut insert =
+            QueryBuilder::new("INSERT INTO companies (name, domain, created_at, updated_at) ");
+        insert.push_values(start..n.min(start + BATCH), |mut b, i| {
+            b.push_bind(format!("Company {tag} {i}"))
+                .push_bind(format!("https://{tag}{i}.example.com"))
+                .push_bind(now)
+                .push_bind(now);
+        });
+        insert.build().execute(pool).await?;
+    }
+    let ids = sqlx::query_scalar("SELECT id FROM companies ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    Ok(ids)
+}
+
+/// Inserts `per_company` posts for each company (untimed set-up).
+async fn insert_posts(
+    pool: &MySqlPool,
+    companies: &[i32],
+    per_company: usize,
+    tag: &str,
+) -> Result<()> {
+    let now = Utc::now().naive_utc();
+    let all: Vec<(usize, i32)> = companies
+        .iter()
+        .flat_map(|c| std::iter::repeat_n(*c, per_company))
+        .enumerate()
+        .collect();
+    for chunk in all.chunks(BATCH) {
+        let mut insert = QueryBuilder::new(
+            "INSERT INTO posts (url, se_post, published_at, scrapped_at, stats, created_at, updated_at, company_id) ",
+        );
+        insert.push_values(chunk, |mut b, (n, company)| {
+            b.push_bind(format!("https://example.com/{tag}/{n}"))
+                .push_bind(n % 7 == 0)
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(sqlx::types::Json(
+                    serde_json::json!({ "views": n, "likes": n % 13, "shares": [1, 2, 3] }),
+                ))
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(*company);
+        });
+        insert.build().execute(pool).await?;
+    }
+    Ok(())
+}
+
+fn sorted(samples: &[f64]) -> Vec<f64> {
+    let mut v = samples.to_vec();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+fn median(samples: &[f64]) -> f64 {
+    let v = sorted(samples);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => f64::midpoint(v[n / 2 - 1], v[n / 2]),
+    }
+}
+
+fn summary(samples: &[f64]) -> serde_json::Value {
+    let v = sorted(samples);
+    serde_json::json!({
+        "median_ms": round3(median(samples)),
+        "min_ms": round3(v.first().copied().unwrap_or(f64::NAN)),
+        "max_ms": round3(v.last().copied().unwrap_or(f64::NAN)),
+        "samples_ms": v.iter().map(|x| round3(*x)).collect::<Vec<_>>(),
+    })
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1e3).round() / 1e3
+}
+
+/// Peak memory of workload 3 on one side, in KiB.
+struct Memory {
+    side: &'static str,
+    /// `VmHWM` after finalize, before the rows are read.
+    baseline_kib: Vec<u64>,
+    /// `VmHWM` after the rows are read.
+    peak_kib: Vec<u64>,
+}
+
+impl Memory {
+    fn growth(&self) -> Vec<f64> {
+        self.peak_kib
+            .iter()
+            .zip(&self.baseline_kib)
+            .map(|(p, b)| u32::try_from(p.saturating_sub(*b)).map_or(f64::NAN, f64::from))
+            .collect()
+    }
+
+    fn peak(&self) -> Vec<f64> {
+        self.peak_kib
+            .iter()
+            .map(|p| u32::try_from(*p).map_or(f64::NAN, f64::from))
+            .collect()
+    }
+}
+
+/// Runs each side of workload 3 in `runs` child processes, interleaved.
+fn measure_memory(database: &str, runs: usize) -> Result<Vec<Memory>> {
+    let exe = std::env::current_exe()?;
+    let mut sides: Vec<Memory> = ["ferrom", "sqlx", "ferrom-dynamic"]
+        .into_iter()
+        .map(|side| Memory {
+            side,
+            baseline_kib: Vec::new(),
+            peak_kib: Vec::new(),
+        })
+        .collect();
+    for _ in 0..runs {
+        for memory in &mut sides {
+            let out = std::process::Command::new(&exe)
+                .args(["--memory-child", memory.side, database])
+                .output()?;
+            if !out.status.success() {
+                bail!(
+                    "memory child {} failed: {}",
+                    memory.side,
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            let line = String::from_utf8(out.stdout)?;
+            let mut fields = line.split_whitespace().map(str::parse::<u64>);
+            let (Some(Ok(baseline)), Some(Ok(peak))) = (fields.next(), fields.next()) else {
+                bail!("memory child {} printed {line:?}", memory.side);
+            };
+            memory.baseline_kib.push(baseline);
+            memory.peak_kib.push(peak);
+        }
+    }
+    for memory in &sides {
+        eprintln!(
+            "  memory {:<15} VmHWM {:>8.0} KiB, growth while reading {:>8.0} KiB",
+            memory.side,
+            median(&memory.peak()),
+            median(&memory.growth())
+        );
+    }
+    Ok(sides)
+}
+
+fn vm_hwm_kib() -> Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .context("no VmHWM in /proc/self/status")?;
+    Ok(line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()?)
+}
+
+/// A child process: connects like the parent, reads the 10,000 posts once
+/// on `side`, prints `VmHWM` before and after (KiB).
+async fn memory_child(side: &str, database: &str) -> Result<()> {
+    let settings = ferrom::Settings {
+        env: "test".into(),
+        path: PathBuf::from("settings.yml"),
+        db: bench_server()?.with_name(database),
+    };
+    let container = post_analytics::configuration(&settings).finalize().await?;
+    let pool = container.gateway("default")?.pool().clone();
+    // Both sides' code paths warmed on a small read: the baseline then
+    // holds the runtime, the pool and the container, not the data.
+    let _: Vec<Post> = container
+        .relation("posts")?
+        .limit(10)
+        .map_to::<Post>()
+        .to_vec()
+        .await?;
+    let _: Vec<Post> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {POST_COLUMNS} FROM posts LIMIT 10"
+    )))
+    .fetch_all(&pool)
+    .await?;
+    let baseline = vm_hwm_kib()?;
+    let n = match side {
+        "ferrom" => {
+            let posts = container
+                .relation("posts")?
+                .map_to::<Post>()
+                .to_vec()
+                .await?;
+            let n = posts.len();
+            let peak = vm_hwm_kib()?;
+            drop(posts);
+            println!("{baseline} {peak} {n}");
+            n
+        }
+        "ferrom-dynamic" => {
+            let rows = container.relation("posts")?.to_vec().await?;
+            let n = rows.len();
+            let peak = vm_hwm_kib()?;
+            drop(rows);
+            println!("{baseline} {peak} {n}");
+            n
+        }
+        "sqlx" => {
+            let posts: Vec<Post> =
+                sqlx::query_as(AssertSqlSafe(format!("SELECT {POST_COLUMNS} FROM posts")))
+                    .fetch_all(&pool)
+                    .await?;
+            let n = posts.len();
+            let peak = vm_hwm_kib()?;
+            drop(posts);
+            println!("{baseline} {peak} {n}");
+            n
+        }
+        other => bail!("unknown side {other}: ferrom, ferrom-dynamic or sqlx"),
+    };
+    check(n == 10_000, "10,000 posts read")
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, model)| model.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn holds(ratio: f64, target: Option<(f64, bool)>) -> Option<bool> {
+    target.map(|(bound, strict)| {
+        if strict {
+            ratio < bound
+        } else {
+            ratio <= bound
+        }
+    })
+}
+
+fn report(
+    results: &[Measured],
+    memory: &[Memory],
+    server: &ferrom::ServerInfo,
+    insert_returning: bool,
+    repeats: usize,
+) -> Result<()> {
+    let nproc = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let cpu = cpu_model();
+    let date = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+
+    let mut table = String::new();
+    table.push_str(&format!(
+        "Server {} ({}), {nproc} CPUs ({cpu}), {build} build, {repeats} interleaved repeats, {date}\n\n",
+        server, server.version_string
+    ));
+    table.push_str("| # | workload | ferrom median (min–max) | raw sqlx median (min–max) | ratio | target | holds |\n");
+    table.push_str("|---|---|---|---|---|---|---|\n");
+    let mut rows = Vec::new();
+    for r in results {
+        let (f, s) = (median(&r.ferrom), median(&r.sqlx));
+        let ratio = f / s;
+        let target = target(r.workload, insert_returning);
+        let pass = holds(ratio, target);
+        let (fs, ss) = (sorted(&r.ferrom), sorted(&r.sqlx));
+        table.push_str(&format!(
+            "| {} | {} | {:.1} ms ({:.1}–{:.1}) | {:.1} ms ({:.1}–{:.1}) | {:.3} | {} | {} |\n",
+            r.workload.id(),
+            r.workload.name(),
+            f,
+            fs[0],
+            fs[fs.len() - 1],
+            s,
+            ss[0],
+            ss[ss.len() - 1],
+            ratio,
+            target.map_or("—".to_string(), |(b, strict)| format!(
+                "{}{b:.2}",
+                if strict { "<" } else { "≤" }
+            )),
+            pass.map_or("—", |p| if p { "yes" } else { "**no**" }),
+        ));
+        rows.push(serde_json::json!({
+            "workload": r.workload.id(),
+            "name": r.workload.name(),
+            "ferrom": summary(&r.ferrom),
+            "sqlx": summary(&r.sqlx),
+            "ratio": round3(ratio),
+            "target": target.map(|(b, _)| b),
+            "target_strict": target.map(|(_, strict)| strict),
+            "pass": pass,
+        }));
+    }
+
+    // Pool checkout per operation: workload 6 through the pool against
+    // the same lookups on one connection.
+    let per_op = |pool: &[f64], one: &[f64]| (median(pool) - median(one)) * 1e3 / 5_000.0;
+    let lookups = results.iter().find(|r| r.workload == Workload::Lookup);
+    let one = results
+        .iter()
+        .find(|r| r.workload == Workload::LookupOneConnection);
+    let checkout = match (lookups, one) {
+        (Some(p), Some(o)) => {
+            let f = per_op(&p.ferrom, &o.ferrom);
+            let s = per_op(&p.sqlx, &o.sqlx);
+            table.push_str(&format!(
+                "\nPool checkout per operation (6 minus 6s, per lookup): ferrom {f:.1} µs, raw sqlx {s:.1} µs.\n"
+            ));
+            serde_json::json!({ "ferrom_us": round3(f), "sqlx_us": round3(s) })
+        }
+        _ => serde_json::Value::Null,
+    };
+
+    // Peak memory of workload 3.
+    let sqlx_memory = memory.iter().find(|m| m.side == "sqlx");
+    let mut memory_json = Vec::new();
+    table.push_str("\n| workload 3, peak memory | VmHWM (median) | growth while reading | growth ratio to sqlx | target | holds |\n|---|---|---|---|---|---|\n");
+    for m in memory {
+        let growth = median(&m.growth());
+        let ratio = sqlx_memory.map_or(f64::NAN, |s| growth / median(&s.growth()));
+        let (target, pass) = match m.side {
+            "ferrom" => (Some(1.2), Some(ratio <= 1.2)),
+            _ => (None, None),
+        };
+        table.push_str(&format!(
+            "| {} | {:.1} MiB | {:.1} MiB | {:.2} | {} | {} |\n",
+            m.side,
+            median(&m.peak()) / 1024.0,
+            growth / 1024.0,
+            ratio,
+            target.map_or("—".into(), |t| format!("≤{t:.1}")),
+            pass.map_or("—", |p| if p { "yes" } else { "**no**" }),
+        ));
+        memory_json.push(serde_json::json!({
+            "side": m.side,
+            "vm_hwm_kib": m.peak_kib,
+            "baseline_kib": m.baseline_kib,
+            "growth_kib_median": growth,
+            "growth_ratio_to_sqlx": round3(ratio),
+            "target": target,
+            "pass": pass,
+        }));
+    }
+
+    println!("{table}");
+    let json = serde_json::json!({
+        "command": "cargo bench --bench ferrom_vs_sqlx",
+        "date": date,
+        "build": build,
+        "repeats": repeats,
+        "server": {
+            "flavour": format!("{:?}", server.flavour),
+            "version": server.version_string,
+            "insert_returning": insert_returning,
+        },
+        "machine": { "nproc": nproc, "cpu_model": cpu },
+        "workloads": rows,
+        "pool_checkout_per_op": checkout,
+        "peak_memory_workload_3": memory_json,
+        "notes": [
+            "ratio = ferrom median / raw sqlx median; targets from DESIGN.md (issue 7)",
+            "raw sqlx create (1) is INSERT + SELECT by LAST_INSERT_ID on one acquired connection, also on MariaDB, as careful sqlx users usually write it; ferrom uses INSERT ... RETURNING on MariaDB",
+            "raw sqlx update (5) is UPDATE + SELECT by key on one acquired connection",
+            "bulk insert (2): ferrom's create returns the persisted rows (RETURNING on MariaDB); raw sqlx inserts without reading back",
+            "3d compares ferrom dynamic rows with raw sqlx typed structs",
+            "memory: VmHWM of child processes; growth = VmHWM after reading minus VmHWM before",
+        ],
+    });
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("results.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json)? + "\n")?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
