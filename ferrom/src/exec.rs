@@ -99,6 +99,61 @@ impl Exec {
             .fetch_all(executor))
     }
 
+    /// Runs a statement and maps each row as it arrives from the server
+    /// (no intermediate `Vec` of driver rows: decoding overlaps the network
+    /// read, and each driver row is freed once mapped).
+    pub(crate) async fn fetch_map<T, F>(
+        &self,
+        gateway: &Gateway,
+        stmt: Statement<'_>,
+        mut map: F,
+    ) -> Result<Vec<T>>
+    where
+        F: FnMut(&MySqlRow) -> Result<T> + Send,
+        T: Send,
+    {
+        let args = arguments(stmt.binds)?;
+        gateway.note_statement();
+        let span = tracing::info_span!(
+            "ferrom.sql",
+            relation = stmt.relation.unwrap_or(""),
+            sql = stmt.sql,
+            elapsed_us = tracing::field::Empty
+        );
+        let started = Instant::now();
+        let query = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), args);
+        let classify = |e| Error::classify(stmt.relation, &gateway.url(), e);
+        let result = async {
+            let mut out = Vec::new();
+            match self {
+                Exec::Pool => {
+                    let mut conn = gateway.pool().acquire().await.map_err(classify)?;
+                    let mut rows = query.fetch(&mut *conn);
+                    while let Some(row) = rows.try_next().await.map_err(classify)? {
+                        out.push(map(&row)?);
+                    }
+                }
+                Exec::Connection(shared) | Exec::Session(shared) => {
+                    let mut guard = shared.lock().await;
+                    let Some(conn) = guard.as_mut() else {
+                        return Err(closed(gateway));
+                    };
+                    let mut rows = query.fetch(&mut **conn);
+                    while let Some(row) = rows.try_next().await.map_err(classify)? {
+                        out.push(map(&row)?);
+                    }
+                }
+            }
+            Ok(out)
+        }
+        .instrument(span.clone())
+        .await;
+        let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        span.record("elapsed_us", elapsed_us);
+        tracing::debug!(parent: &span, elapsed_us, "statement");
+        result
+    }
+
     /// Runs a statement that returns no rows (or whose rows are not wanted).
     pub(crate) async fn execute(
         &self,

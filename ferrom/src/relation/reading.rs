@@ -19,8 +19,17 @@ impl Relation {
         rendered: Rendered,
         columns: &std::sync::Arc<Columns>,
     ) -> Result<Vec<Row>> {
-        let rows = self.fetch_raw(rendered).await?;
-        rows.iter().map(|r| decode_row(columns, r)).collect()
+        self.exec
+            .fetch_map(
+                self.gateway(),
+                Statement {
+                    sql: &rendered.sql,
+                    binds: &rendered.binds,
+                    relation: Some(self.name()),
+                },
+                |r| decode_row(columns, r),
+            )
+            .await
     }
 
     pub(crate) async fn fetch_raw(&self, rendered: Rendered) -> Result<Vec<MySqlRow>> {
