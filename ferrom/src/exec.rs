@@ -9,10 +9,11 @@ use std::time::Instant;
 
 use futures_util::TryStreamExt;
 use futures_util::stream::BoxStream;
+use sqlx::MySqlConnection;
 use sqlx::mysql::{MySqlQueryResult, MySqlRow};
 use sqlx::pool::PoolConnection;
 use sqlx::{FromRow, MySql};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use tracing::Instrument;
 
 use crate::bind::arguments;
@@ -52,32 +53,59 @@ fn closed(gateway: &Gateway) -> Error {
     }
 }
 
-macro_rules! run {
-    ($self:ident, $gateway:ident, $stmt:ident, |$query:ident, $executor:ident| $body:expr) => {{
-        let args = arguments($stmt.binds)?;
-        $gateway.note_statement();
-        let span = tracing::info_span!("ferrom.sql", relation = $stmt.relation.unwrap_or(""), sql = $stmt.sql, elapsed_us = tracing::field::Empty);
-        tracing::trace!(parent: &span, binds = ?$stmt.binds, "binds");
-        let started = Instant::now();
-        let $query = sqlx::query_with(sqlx::AssertSqlSafe($stmt.sql), args);
-        let result = async {
-            match $self {
-                Exec::Pool => {
-                    let $executor = $gateway.pool();
-                    $body.await
-                }
-                Exec::Connection(shared) | Exec::Session(shared) => {
-                    let mut guard = shared.lock().await;
-                    match guard.as_mut() {
-                        Some(conn) => {
-                            let $executor = &mut **conn;
-                            $body.await
-                        }
-                        None => return Err(closed($gateway)),
-                    }
-                }
+/// A connection to run one statement on: checked out of the pool for it,
+/// or the shared connection of a transaction or session, locked for it.
+enum Checkout {
+    Pooled(PoolConnection<MySql>),
+    Held(OwnedMutexGuard<Option<PoolConnection<MySql>>>),
+}
+
+impl Checkout {
+    fn conn(&mut self) -> Option<&mut MySqlConnection> {
+        match self {
+            Checkout::Pooled(conn) => Some(&mut **conn),
+            Checkout::Held(guard) => guard.as_mut().map(|conn| &mut **conn),
+        }
+    }
+}
+
+impl Exec {
+    /// The connection a statement runs on.
+    async fn checkout(&self, gateway: &Gateway, relation: Option<&str>) -> Result<Checkout> {
+        match self {
+            Exec::Pool => gateway
+                .pool()
+                .acquire()
+                .await
+                .map(Checkout::Pooled)
+                .map_err(|e| Error::classify(relation, &gateway.url(), e)),
+            Exec::Connection(shared) | Exec::Session(shared) => {
+                Ok(Checkout::Held(shared.clone().lock_owned().await))
             }
-            .map_err(|e| Error::classify($stmt.relation, &$gateway.url(), e))
+        }
+    }
+
+    /// Counts the statement, checks a connection out, runs `work` on it
+    /// inside a `ferrom.sql` span and records the duration.
+    async fn traced<T>(
+        &self,
+        gateway: &Gateway,
+        stmt: &Statement<'_>,
+        work: impl AsyncFnOnce(&mut MySqlConnection) -> Result<T>,
+    ) -> Result<T> {
+        gateway.note_statement();
+        let span = tracing::info_span!(
+            "ferrom.sql",
+            relation = stmt.relation.unwrap_or(""),
+            sql = stmt.sql,
+            elapsed_us = tracing::field::Empty
+        );
+        tracing::trace!(parent: &span, binds = ?stmt.binds, "binds");
+        let started = Instant::now();
+        let result = async {
+            let mut checkout = self.checkout(gateway, stmt.relation).await?;
+            let conn = checkout.conn().ok_or_else(|| closed(gateway))?;
+            work(conn).await
         }
         .instrument(span.clone())
         .await;
@@ -85,18 +113,23 @@ macro_rules! run {
         span.record("elapsed_us", elapsed_us);
         tracing::debug!(parent: &span, elapsed_us, "statement");
         result
-    }};
-}
+    }
 
-impl Exec {
     /// Runs a statement and returns its rows.
     pub(crate) async fn fetch_all(
         &self,
         gateway: &Gateway,
         stmt: Statement<'_>,
     ) -> Result<Vec<MySqlRow>> {
-        run!(self, gateway, stmt, |query, executor| query
-            .fetch_all(executor))
+        let args = arguments(stmt.binds)?;
+        let classify = |e| Error::classify(stmt.relation, &gateway.url(), e);
+        self.traced(gateway, &stmt, async |conn| {
+            sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), args)
+                .fetch_all(conn)
+                .await
+                .map_err(classify)
+        })
+        .await
     }
 
     /// Runs a statement and maps each row as it arrives from the server
@@ -113,94 +146,45 @@ impl Exec {
         T: Send,
     {
         let args = arguments(stmt.binds)?;
-        gateway.note_statement();
-        let span = tracing::info_span!(
-            "ferrom.sql",
-            relation = stmt.relation.unwrap_or(""),
-            sql = stmt.sql,
-            elapsed_us = tracing::field::Empty
-        );
-        let started = Instant::now();
-        let query = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), args);
         let classify = |e| Error::classify(stmt.relation, &gateway.url(), e);
-        let result = async {
+        self.traced(gateway, &stmt, async |conn| {
             let mut out = Vec::new();
-            match self {
-                Exec::Pool => {
-                    let mut conn = gateway.pool().acquire().await.map_err(classify)?;
-                    let mut rows = query.fetch(&mut *conn);
-                    while let Some(row) = rows.try_next().await.map_err(classify)? {
-                        out.push(map(&row)?);
-                    }
-                }
-                Exec::Connection(shared) | Exec::Session(shared) => {
-                    let mut guard = shared.lock().await;
-                    let Some(conn) = guard.as_mut() else {
-                        return Err(closed(gateway));
-                    };
-                    let mut rows = query.fetch(&mut **conn);
-                    while let Some(row) = rows.try_next().await.map_err(classify)? {
-                        out.push(map(&row)?);
-                    }
-                }
+            let mut rows = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), args).fetch(conn);
+            while let Some(row) = rows.try_next().await.map_err(classify)? {
+                out.push(map(&row)?);
             }
             Ok(out)
-        }
-        .instrument(span.clone())
-        .await;
-        let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        span.record("elapsed_us", elapsed_us);
-        tracing::debug!(parent: &span, elapsed_us, "statement");
-        result
+        })
+        .await
     }
 
     /// Runs a statement that returns no rows (or whose rows are not wanted).
+    /// Statements without parameters (START TRANSACTION, SAVEPOINT, COMMIT,
+    /// SET) go as plain text: not every server accepts them prepared.
     pub(crate) async fn execute(
         &self,
         gateway: &Gateway,
         stmt: Statement<'_>,
     ) -> Result<MySqlQueryResult> {
+        let classify = |e| Error::classify(stmt.relation, &gateway.url(), e);
         if stmt.binds.is_empty() {
-            // Control statements (START TRANSACTION, SAVEPOINT, COMMIT, SET)
-            // go as plain text: not every server accepts them prepared.
-            return self.execute_text(gateway, stmt).await;
+            return self
+                .traced(gateway, &stmt, async |conn| {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(stmt.sql))
+                        .execute(conn)
+                        .await
+                        .map_err(classify)
+                })
+                .await;
         }
-        run!(self, gateway, stmt, |query, executor| query
-            .execute(executor))
-    }
-
-    /// Runs a statement without parameters over the text protocol.
-    async fn execute_text(
-        &self,
-        gateway: &Gateway,
-        stmt: Statement<'_>,
-    ) -> Result<MySqlQueryResult> {
-        gateway.note_statement();
-        let span = tracing::info_span!(
-            "ferrom.sql",
-            relation = stmt.relation.unwrap_or(""),
-            sql = stmt.sql
-        );
-        let started = Instant::now();
-        let raw = sqlx::raw_sql(sqlx::AssertSqlSafe(stmt.sql));
-        let result = async {
-            match self {
-                Exec::Pool => raw.execute(gateway.pool()).await,
-                Exec::Connection(shared) | Exec::Session(shared) => {
-                    let mut guard = shared.lock().await;
-                    match guard.as_mut() {
-                        Some(conn) => raw.execute(&mut **conn).await,
-                        None => return Err(closed(gateway)),
-                    }
-                }
-            }
-            .map_err(|e| Error::classify(stmt.relation, &gateway.url(), e))
-        }
-        .instrument(span.clone())
-        .await;
-        let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        tracing::debug!(parent: &span, elapsed_us, "statement");
-        result
+        let args = arguments(stmt.binds)?;
+        self.traced(gateway, &stmt, async |conn| {
+            sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), args)
+                .execute(conn)
+                .await
+                .map_err(classify)
+        })
+        .await
     }
 
     /// Runs a statement and reads its rows as `T`.
@@ -213,27 +197,13 @@ impl Exec {
         T: for<'r> FromRow<'r, MySqlRow> + Send + Unpin,
     {
         let args = arguments(stmt.binds)?;
-        gateway.note_statement();
-        let span = tracing::info_span!(
-            "ferrom.sql",
-            relation = stmt.relation.unwrap_or(""),
-            sql = stmt.sql
-        );
-        let query = sqlx::query_as_with::<_, T, _>(sqlx::AssertSqlSafe(stmt.sql), args);
-        async {
-            match self {
-                Exec::Pool => query.fetch_all(gateway.pool()).await,
-                Exec::Connection(shared) | Exec::Session(shared) => {
-                    let mut guard = shared.lock().await;
-                    match guard.as_mut() {
-                        Some(conn) => query.fetch_all(&mut **conn).await,
-                        None => return Err(closed(gateway)),
-                    }
-                }
-            }
-            .map_err(|e| Error::classify(stmt.relation, &gateway.url(), e))
-        }
-        .instrument(span)
+        let classify = |e| Error::classify(stmt.relation, &gateway.url(), e);
+        self.traced(gateway, &stmt, async |conn| {
+            sqlx::query_as_with::<_, T, _>(sqlx::AssertSqlSafe(stmt.sql), args)
+                .fetch_all(conn)
+                .await
+                .map_err(classify)
+        })
         .await
     }
 
@@ -252,61 +222,26 @@ impl Exec {
         let exec = self.clone();
         gateway.note_statement();
         tokio::spawn(async move {
-            let args = match arguments(&binds) {
-                Ok(a) => a,
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            };
-            let url = gateway.url();
-            let classify = |e| Error::classify(relation.as_deref(), &url, e);
-            let query = sqlx::query_with(sqlx::AssertSqlSafe(sql.as_str()), args);
-            match exec {
-                Exec::Pool => match gateway.pool().acquire().await {
-                    Err(e) => {
-                        let _ = tx.send(Err(classify(e))).await;
-                    }
-                    Ok(mut conn) => {
-                        let mut rows = query.fetch(&mut *conn);
-                        loop {
-                            match rows.try_next().await {
-                                Ok(Some(row)) => {
-                                    if tx.send(Ok(row)).await.is_err() {
-                                        break;
-                                    }
-                                }
-                                Ok(None) => break,
-                                Err(e) => {
-                                    let _ = tx.send(Err(classify(e))).await;
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                },
-                Exec::Connection(shared) | Exec::Session(shared) => {
-                    let mut guard = shared.lock_owned().await;
-                    let Some(conn) = guard.as_mut() else {
-                        let _ = tx.send(Err(closed(&gateway))).await;
-                        return;
-                    };
-                    let mut rows = query.fetch(&mut **conn);
-                    loop {
-                        match rows.try_next().await {
-                            Ok(Some(row)) => {
-                                if tx.send(Ok(row)).await.is_err() {
-                                    break;
-                                }
-                            }
-                            Ok(None) => break,
-                            Err(e) => {
-                                let _ = tx.send(Err(classify(e))).await;
-                                break;
-                            }
-                        }
+            let produced: Result<()> = async {
+                let args = arguments(&binds)?;
+                let mut checkout = exec.checkout(&gateway, relation.as_deref()).await?;
+                let conn = checkout.conn().ok_or_else(|| closed(&gateway))?;
+                let mut rows =
+                    sqlx::query_with(sqlx::AssertSqlSafe(sql.as_str()), args).fetch(conn);
+                while let Some(row) = rows
+                    .try_next()
+                    .await
+                    .map_err(|e| Error::classify(relation.as_deref(), &gateway.url(), e))?
+                {
+                    if tx.send(Ok(row)).await.is_err() {
+                        break;
                     }
                 }
+                Ok(())
+            }
+            .await;
+            if let Err(e) = produced {
+                let _ = tx.send(Err(e)).await;
             }
         });
         futures_util::stream::unfold(rx, |mut rx| async move {
