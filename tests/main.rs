@@ -8,6 +8,7 @@ mod commands;
 mod console;
 mod db_cli;
 mod factories;
+mod faults;
 mod gateway;
 mod migrate;
 mod relation;

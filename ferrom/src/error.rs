@@ -366,6 +366,34 @@ pub enum Error {
         source: Box<sqlx::Error>,
     },
 
+    /// No pooled connection came free within `db.acquire_timeout`: every
+    /// one of the pool's `db.pool_size` connections stayed in use.
+    #[error(
+        "no free connection to {url} within {waited_secs} s (db.acquire_timeout): all {pool_size} connections of the pool (db.pool_size) stayed in use. Raise db.pool_size or db.acquire_timeout, or hold connections for less time (transactions, sessions and open streams each hold one)"
+    )]
+    PoolTimeout {
+        /// Where, password redacted.
+        url: String,
+        /// The pool's size.
+        pool_size: u32,
+        /// How long the call waited, in seconds.
+        waited_secs: u64,
+    },
+
+    /// A statement ran longer than `db.statement_timeout` and the server
+    /// stopped it and rolled it back (MariaDB 1969, MySQL 3024).
+    #[error(
+        "statement{} ran longer than db.statement_timeout and the server stopped it; its changes were rolled back",
+        on(relation)
+    )]
+    StatementTimeout {
+        /// The relation, where known.
+        relation: Option<String>,
+        /// The server error.
+        #[source]
+        source: Box<sqlx::Error>,
+    },
+
     /// A statement would need more bound parameters than MySQL allows (65,535).
     #[error(
         "relation `{relation}`: the statement needs {count} parameters, more than MySQL's limit of 65,535; split the IN list or the batch"
@@ -526,6 +554,10 @@ impl Error {
                 source,
             },
             1213 => Error::Deadlock {
+                relation: relation.map(str::to_string),
+                source,
+            },
+            1969 | 3024 => Error::StatementTimeout {
                 relation: relation.map(str::to_string),
                 source,
             },

@@ -78,7 +78,7 @@ impl Exec {
                 .acquire()
                 .await
                 .map(Checkout::Pooled)
-                .map_err(|e| Error::classify(relation, &gateway.url(), e)),
+                .map_err(|e| gateway.acquire_error(relation, e)),
             Exec::Connection(shared) | Exec::Session(shared) => {
                 Ok(Checkout::Held(shared.clone().lock_owned().await))
             }

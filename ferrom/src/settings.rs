@@ -17,6 +17,7 @@
 //!     pool_size: 5
 //!     connect_timeout: 5   # seconds
 //!     acquire_timeout: 5   # seconds
+//!     statement_timeout: 0 # seconds; 0 sets no limit
 //! ```
 //!
 //! The environment comes from `FERROM_ENV` (default `development`) unless the
@@ -113,6 +114,11 @@ pub struct DbSettings {
     /// Seconds to wait for a free connection from the pool.
     #[serde(default = "defaults::timeout")]
     pub acquire_timeout: u64,
+    /// Seconds a statement on a pooled connection may run before the server
+    /// stops it; 0 (the default) sets no limit. MariaDB limits every
+    /// statement; MySQL limits `SELECT`s only. Migrations are not limited.
+    #[serde(default)]
+    pub statement_timeout: u64,
 }
 
 mod defaults {
@@ -139,6 +145,9 @@ mod defaults {
     }
 }
 
+/// The largest `db.statement_timeout` the servers accept, in seconds.
+const MAX_STATEMENT_TIMEOUT: u64 = 31_536_000;
+
 /// The keys a `db` section may hold, in the order the docs list them.
 pub const DB_KEYS: &[&str] = &[
     "host",
@@ -151,6 +160,7 @@ pub const DB_KEYS: &[&str] = &[
     "pool_size",
     "connect_timeout",
     "acquire_timeout",
+    "statement_timeout",
 ];
 
 impl DbSettings {
@@ -168,6 +178,7 @@ impl DbSettings {
             pool_size: defaults::pool_size(),
             connect_timeout: defaults::timeout(),
             acquire_timeout: defaults::timeout(),
+            statement_timeout: 0,
         }
     }
 
@@ -248,7 +259,21 @@ impl DbSettings {
                 ));
             }
         }
+        if self.statement_timeout > MAX_STATEMENT_TIMEOUT {
+            return Err(invalid(
+                "db.statement_timeout",
+                format!(
+                    "expected a number of seconds up to {MAX_STATEMENT_TIMEOUT} (one year), or 0 for no limit, got {}",
+                    self.statement_timeout
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    /// The time a pooled statement may run, when limited.
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        (self.statement_timeout > 0).then(|| Duration::from_secs(self.statement_timeout))
     }
 
     /// Replaces the connection (host, port, name, username, password) with
@@ -334,7 +359,9 @@ fn locate_bad_key(config: &config::Config, env: &str) -> Option<(String, String)
         let result = match key {
             "port" => config.get::<u16>(&path).map(drop),
             "pool_size" => config.get::<u32>(&path).map(drop),
-            "connect_timeout" | "acquire_timeout" => config.get::<u64>(&path).map(drop),
+            "connect_timeout" | "acquire_timeout" | "statement_timeout" => {
+                config.get::<u64>(&path).map(drop)
+            }
             _ => config.get::<String>(&path).map(drop),
         };
         match result {

@@ -78,11 +78,7 @@ struct Held {
 impl Held {
     async fn take(container: &Container, gateway: &str, in_transaction: bool) -> Result<Held> {
         let gateway = container.gateway(gateway)?.clone();
-        let conn = gateway
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| Error::classify(None, &gateway.url(), e))?;
+        let conn = gateway.acquire().await?;
         let relations = container
             .relations()
             .iter()

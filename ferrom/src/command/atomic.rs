@@ -71,7 +71,7 @@ impl Atomic {
                     .pool()
                     .acquire()
                     .await
-                    .map_err(|e| Error::classify(Some(relation.name()), &gateway.url(), e))?;
+                    .map_err(|e| gateway.acquire_error(Some(relation.name()), e))?;
                 let shared: SharedConnection = Arc::new(Mutex::new(Some(conn)));
                 let atomic = Atomic {
                     relation: relation.with_exec(Exec::Connection(shared.clone())),

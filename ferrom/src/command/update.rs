@@ -19,7 +19,7 @@ use super::create::reread;
 use super::input::Tuple;
 use super::keys;
 use super::{Command, execute, fetch};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exec::{Exec, SharedConnection};
 use crate::relation::Relation;
 use crate::relation::writing::{Target, key_batch};
@@ -52,9 +52,11 @@ pub(crate) async fn update(cmd: &Command, tuple: Tuple) -> Result<Vec<MySqlRow>>
             let relation = match &cmd.relation.exec {
                 Exec::Pool if !set.is_empty() => {
                     let gateway = cmd.relation.gateway();
-                    let conn = gateway.pool().acquire().await.map_err(|e| {
-                        Error::classify(Some(cmd.relation.name()), &gateway.url(), e)
-                    })?;
+                    let conn = gateway
+                        .pool()
+                        .acquire()
+                        .await
+                        .map_err(|e| gateway.acquire_error(Some(cmd.relation.name()), e))?;
                     let shared: SharedConnection = Arc::new(Mutex::new(Some(conn)));
                     cmd.relation.with_exec(Exec::Connection(shared))
                 }

@@ -1518,7 +1518,7 @@ impl Evaluator {
         gateway: &str,
     ) -> Result<BTreeMap<String, crate::gateway::TableInfo>, EvalError> {
         let gateway = self.container.gateway(gateway)?;
-        let mut conn = gateway.pool().acquire().await.map_err(Error::from)?;
+        let mut conn = gateway.acquire().await?;
         Ok(crate::gateway::introspect(&mut conn, gateway.server()).await?)
     }
 

@@ -42,11 +42,7 @@ impl Configuration {
         for (name, db) in &self.gateways {
             let gateway = Gateway::connect(db).await?;
             if self.relations.iter().any(|r| &r.gateway == name) {
-                let mut conn = gateway
-                    .pool()
-                    .acquire()
-                    .await
-                    .map_err(|e| Error::classify(None, &gateway.url(), e))?;
+                let mut conn = gateway.acquire().await?;
                 gateway.note_statement();
                 tables.insert(name.clone(), introspect(&mut conn, gateway.server()).await?);
             }

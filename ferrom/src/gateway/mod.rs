@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-use sqlx::{Connection, Executor, MySqlConnection, MySqlPool};
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, Executor, MySql, MySqlConnection, MySqlPool};
 
 use crate::error::{Error, Result};
 use crate::settings::{DbSettings, RedactedUrl};
@@ -55,7 +56,7 @@ impl Gateway {
         // and tells the server's version.
         let (conn, server) = open_connection(settings, true).await?;
         drop(conn);
-        let session = session_statement(settings);
+        let session = pool_session_statement(settings, &server);
         let pool = MySqlPoolOptions::new()
             .max_connections(settings.pool_size)
             .acquire_timeout(settings.acquire_timeout())
@@ -93,6 +94,45 @@ impl Gateway {
     /// The sqlx pool, for running queries of your own next to ferrom's.
     pub fn pool(&self) -> &MySqlPool {
         &self.pool
+    }
+
+    /// Checks a connection out of the pool (sqlx pings it first, and opens
+    /// a new one when none is idle and the pool is not full).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::PoolTimeout`] when every connection stayed in use for
+    ///   `db.acquire_timeout`;
+    /// - [`Error::ConnectionLost`] when the pool could not open a new
+    ///   connection in that time (the server is down or unreachable).
+    pub async fn acquire(&self) -> Result<PoolConnection<MySql>> {
+        self.pool
+            .acquire()
+            .await
+            .map_err(|e| self.acquire_error(None, e))
+    }
+
+    /// Classifies a failed checkout: a full pool that stayed busy, or a
+    /// server that would not take a new connection.
+    pub(crate) fn acquire_error(&self, relation: Option<&str>, e: sqlx::Error) -> Error {
+        match e {
+            sqlx::Error::PoolTimedOut if self.pool.size() >= self.settings.pool_size => {
+                Error::PoolTimeout {
+                    url: self.url().to_string(),
+                    pool_size: self.settings.pool_size,
+                    waited_secs: self.settings.acquire_timeout,
+                }
+            }
+            sqlx::Error::PoolTimedOut => Error::ConnectionLost {
+                url: self.url().to_string(),
+                reason: format!(
+                    "no new connection could be opened within {} s (db.acquire_timeout); is the server running?",
+                    self.settings.acquire_timeout
+                ),
+                source: Box::new(e),
+            },
+            other => Error::classify(relation, &self.url(), other),
+        }
     }
 
     /// The server this gateway talks to.
@@ -215,6 +255,28 @@ fn session_statement(settings: &DbSettings) -> String {
         "SET NAMES {} COLLATE {}, time_zone = '+00:00', sql_mode = '{SQL_MODE}'",
         settings.encoding, settings.collation
     )
+}
+
+/// The statement that sets up each pooled session: [`session_statement`]
+/// and, when `db.statement_timeout` is set, the server's statement time
+/// limit (MariaDB's `max_statement_time`, every statement; MySQL's
+/// `max_execution_time`, which limits `SELECT`s only). Dedicated
+/// connections (migrations) get no limit: a schema change may take long.
+fn pool_session_statement(settings: &DbSettings, server: &ServerInfo) -> String {
+    let mut statement = session_statement(settings);
+    if settings.statement_timeout > 0 {
+        match server.flavour {
+            Flavour::MariaDb => statement.push_str(&format!(
+                ", max_statement_time = {}",
+                settings.statement_timeout
+            )),
+            Flavour::MySql => statement.push_str(&format!(
+                ", max_execution_time = {}",
+                settings.statement_timeout.saturating_mul(1000)
+            )),
+        }
+    }
+    statement
 }
 
 /// Runs a connect step within the connect timeout and turns its failure into
