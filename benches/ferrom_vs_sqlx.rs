@@ -33,9 +33,12 @@ use anyhow::{Context as _, Result, bail};
 use chrono::Utc;
 use ferrom::command::Input;
 use ferrom::testing::Harness;
-use ferrom::{Container, DbSettings, Value};
+use ferrom::{Container, Value};
 use post_analytics::{Company, Post};
 use sqlx::{AssertSqlSafe, MySqlPool, QueryBuilder};
+
+mod common;
+use common::{bench_server, cpu_model, median, round3, sorted};
 
 /// Every column of `posts`, in table order, as ferrom selects them.
 const POST_COLUMNS: &str =
@@ -62,24 +65,6 @@ fn main() -> Result<()> {
         || std::env::var("FERROM_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
     let repeats = if quick { 3 } else { 7 };
     runtime.block_on(run(repeats))
-}
-
-/// The server: the tests' (`FERROM_TEST_DATABASE_URL` or the local
-/// default), or `FERROM_BENCH_DATABASE_URL`.
-fn bench_server() -> Result<DbSettings> {
-    let mut server = ferrom::testing::server_settings()?;
-    if let Ok(url) = std::env::var("FERROM_BENCH_DATABASE_URL")
-        && !url.trim().is_empty()
-    {
-        let trimmed = url.trim().trim_end_matches('/');
-        let url = if trimmed.matches('/').count() <= 2 {
-            format!("{trimmed}/test")
-        } else {
-            trimmed.to_string()
-        };
-        server.apply_url(&url)?;
-    }
-    Ok(server)
 }
 
 /// Which side of a comparison runs.
@@ -637,21 +622,6 @@ async fn insert_posts(
     Ok(())
 }
 
-fn sorted(samples: &[f64]) -> Vec<f64> {
-    let mut v = samples.to_vec();
-    v.sort_by(f64::total_cmp);
-    v
-}
-
-fn median(samples: &[f64]) -> f64 {
-    let v = sorted(samples);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => f64::midpoint(v[n / 2 - 1], v[n / 2]),
-    }
-}
-
 fn summary(samples: &[f64]) -> serde_json::Value {
     let v = sorted(samples);
     serde_json::json!({
@@ -660,10 +630,6 @@ fn summary(samples: &[f64]) -> serde_json::Value {
         "max_ms": round3(v.last().copied().unwrap_or(f64::NAN)),
         "samples_ms": v.iter().map(|x| round3(*x)).collect::<Vec<_>>(),
     })
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1e3).round() / 1e3
 }
 
 /// Peak memory of workload 3 on one side, in KiB.
@@ -808,18 +774,6 @@ async fn memory_child(side: &str, database: &str) -> Result<()> {
         other => bail!("unknown side {other}: ferrom, ferrom-dynamic or sqlx"),
     };
     check(n == 10_000, "10,000 posts read")
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, model)| model.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
 }
 
 fn holds(ratio: f64, target: Option<(f64, bool)>) -> Option<bool> {

@@ -1293,6 +1293,118 @@ async fn insert_or_ignore_keeps_the_existing_row() {
     assert_eq!(count(&container, "posts").await, 2);
 }
 
+/// Commands registered with result `Count` write in the fewest statements
+/// and read nothing back: a 1,000-row create is one `INSERT` (no
+/// `RETURNING`), a by-key update one `UPDATE`, a delete one `DELETE`.
+#[tokio::test]
+async fn count_results_write_without_reading_back() {
+    let (db, _) = reference_db().await;
+    let stamps = || Timestamps::new(["scrapped_at", "created_at", "updated_at"]);
+    let mut config = post_analytics::configuration(&db.test_settings());
+    config
+        .register_command(
+            CommandDefinition::create("posts", "import")
+                .result(ResultKind::Count)
+                .plugin(stamps()),
+        )
+        .register_command(
+            CommandDefinition::update("posts", "touch")
+                .result(ResultKind::Count)
+                .plugin(Timestamps::new(["updated_at"])),
+        )
+        .register_command(CommandDefinition::delete("posts", "purge").result(ResultKind::Count));
+    let container = config.finalize().await.unwrap();
+    let company = new_company(&container, "Acme").await;
+    let rows = (0..1_000).map(|n| {
+        Tuple::from([
+            ("url", Value::from(format!("https://example.com/{n}"))),
+            ("stats", Value::from(serde_json::json!({ "views": n }))),
+            ("company_id", company.into()),
+        ])
+    });
+    let ran = statements(&container);
+    let out = container
+        .command("posts", "import")
+        .unwrap()
+        .call(Input::many(rows))
+        .await
+        .unwrap();
+    assert_eq!(out, CommandOutput::Count(1_000));
+    assert_eq!((out.len(), out.rows().len()), (1_000, 0));
+    assert_eq!(
+        statements(&container) - ran,
+        1,
+        "one INSERT, nothing read back"
+    );
+    let posts = container.relation("posts").unwrap();
+    assert_eq!(posts.count().await.unwrap(), 1_000);
+    // The plugin stamped every row.
+    assert_eq!(
+        posts
+            .filter(("created_at", Value::Null))
+            .count()
+            .await
+            .unwrap(),
+        0
+    );
+    // A by-key update: one statement; the count is the rows matched, even
+    // when a value does not change.
+    let id = posts.order(["id"]).pluck("id").await.unwrap()[0].clone();
+    let touch = posts.by_pk(id.clone()).command("touch").unwrap();
+    let ran = statements(&container);
+    for _ in 0..2 {
+        let out = touch.call([("error", "same")]).await.unwrap();
+        assert_eq!(out, CommandOutput::Count(1));
+    }
+    assert_eq!(statements(&container) - ran, 2);
+    let missing = posts.by_pk(-1).command("touch").unwrap();
+    assert_eq!(
+        missing.call([("error", "x")]).await.unwrap(),
+        CommandOutput::Count(0)
+    );
+    // A delete restricted by conditions: one DELETE.
+    let ran = statements(&container);
+    let out = posts
+        .filter(("error", "same"))
+        .command("purge")
+        .unwrap()
+        .call(())
+        .await
+        .unwrap();
+    assert_eq!(out, CommandOutput::Count(1));
+    assert_eq!(statements(&container) - ran, 1);
+    assert_eq!(posts.count().await.unwrap(), 999);
+    assert!(posts.by_pk(id).one().await.unwrap().is_none());
+    // A bad row in a bulk create writes none of them.
+    let err = container
+        .command("posts", "import")
+        .unwrap()
+        .call(Input::many([
+            Tuple::from([
+                ("url", Value::from("https://example.com/new")),
+                ("company_id", company.into()),
+            ]),
+            Tuple::from([
+                ("url", Value::from("https://example.com/1")),
+                ("company_id", company.into()),
+            ]),
+        ]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unique { .. }), "{err}");
+    assert_eq!(posts.count().await.unwrap(), 999);
+
+    // Upserts cannot count: refused at finalize, naming the command.
+    let mut config = post_analytics::configuration(&db.test_settings());
+    config.register_command(CommandDefinition::upsert("posts", "sync").result(ResultKind::Count));
+    let err = config.finalize().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidCommand { relation, command, .. } if relation == "posts" && command == "sync"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("result Count"), "{err}");
+}
+
 #[tokio::test]
 async fn delete_returns_the_deleted_rows() {
     let (_db, container) = reference_db().await;

@@ -24,7 +24,7 @@
 //! NULL is NULL for every type; whether the attribute takes it is checked
 //! separately.
 
-use chrono::{NaiveDate, NaiveDateTime, TimeDelta, Timelike};
+use chrono::{Datelike as _, NaiveDate, NaiveDateTime, TimeDelta, Timelike};
 
 use crate::schema::Type;
 use crate::value::Value;
@@ -66,6 +66,9 @@ fn mismatch(expected: impl Into<String>, value: &Value) -> Problem {
         got: describe(value),
     }
 }
+
+/// The years a MySQL `DATE` or `DATETIME` column holds.
+const COLUMN_YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
 
 /// `value` as a value of type `ty`.
 pub(crate) fn convert(ty: &Type, value: Value) -> Result<Value, Problem> {
@@ -123,16 +126,21 @@ pub(crate) fn convert(ty: &Type, value: Value) -> Result<Value, Problem> {
                 &other,
             )),
         },
-        Type::Date => match value {
-            Value::Date(_) => Ok(value),
-            Value::String(ref s) => parse_date(s)
-                .map(Value::Date)
-                .ok_or_else(|| mismatch("date (a date or an ISO 8601 YYYY-MM-DD string)", &value)),
-            other => Err(mismatch(
-                "date (a date or an ISO 8601 YYYY-MM-DD string)",
-                &other,
-            )),
-        },
+        Type::Date => {
+            let expected = "date (a date or an ISO 8601 YYYY-MM-DD string)";
+            let date = match &value {
+                Value::Date(d) => *d,
+                Value::String(s) => parse_date(s).ok_or_else(|| mismatch(expected, &value))?,
+                _ => return Err(mismatch(expected, &value)),
+            };
+            if !COLUMN_YEARS.contains(&date.year()) {
+                return Err(mismatch(
+                    "date between 0000-01-01 and 9999-12-31 (the column's range)",
+                    &value,
+                ));
+            }
+            Ok(Value::Date(date))
+        }
         Type::DateTime { precision, .. } => {
             let expected = || {
                 format!(
@@ -147,6 +155,14 @@ pub(crate) fn convert(ty: &Type, value: Value) -> Result<Value, Problem> {
                 }
                 _ => return Err(mismatch(expected(), &value)),
             };
+            if !COLUMN_YEARS.contains(&dt.year()) {
+                return Err(mismatch(
+                    format!(
+                        "{ty} between 0000-01-01 00:00:00 and 9999-12-31 23:59:59 (the column's range)"
+                    ),
+                    &value,
+                ));
+            }
             Ok(Value::DateTime(truncate_datetime(dt, *precision)))
         }
         Type::Time { precision } => match value {

@@ -70,6 +70,34 @@ pub(crate) async fn create(cmd: &Command, tuples: &[Tuple]) -> Result<Vec<MySqlR
     atomic.finish(result).await
 }
 
+/// Inserts `tuples` and reads nothing back (result `Count`): one `INSERT`
+/// per batch, in a transaction when there is more than one. Returns how
+/// many rows were inserted.
+pub(crate) async fn create_count(cmd: &Command, tuples: &[Tuple]) -> Result<u64> {
+    if tuples.is_empty() {
+        return Ok(0);
+    }
+    let columns = union_columns(cmd, tuples);
+    let per_statement = rows_per_statement(columns.len());
+    let table = cmd.relation.schema().table();
+    let insert_all = async |relation: &Relation| -> Result<u64> {
+        let mut inserted = 0;
+        for batch in tuples.chunks(per_statement) {
+            let insert = render_insert(table, &columns, batch, OnConflict::Fail, None);
+            inserted += execute(relation, &insert.sql, &insert.binds)
+                .await?
+                .rows_affected();
+        }
+        Ok(inserted)
+    };
+    if tuples.len() <= per_statement {
+        return insert_all(&cmd.relation).await;
+    }
+    let atomic = Atomic::begin(&cmd.relation).await?;
+    let result = insert_all(atomic.relation()).await;
+    atomic.finish(result).await
+}
+
 async fn create_returning(cmd: &Command, tuples: &[Tuple]) -> Result<Vec<MySqlRow>> {
     let columns = union_columns(cmd, tuples);
     let returning = all_columns(cmd);

@@ -63,6 +63,11 @@ pub enum ResultKind {
     /// Every row (ROM's default).
     #[default]
     Many,
+    /// No rows, only how many were written: a create inserts in one
+    /// `INSERT` per batch and reads nothing back, an update or delete sends
+    /// no `SELECT` to return rows (bulk imports, purges). Not for upserts,
+    /// whose count would mix inserted and updated rows.
+    Count,
 }
 
 /// A command as registered: its relation, the name it is registered as,

@@ -24,8 +24,33 @@ pub(crate) async fn delete(cmd: &Command) -> Result<Vec<MySqlRow>> {
         let delete = cmd.relation.render_delete(None, true)?;
         return fetch(&cmd.relation, &delete.sql, &delete.binds).await;
     }
+    // Rendered first so that a relation that cannot be rendered (too many
+    // parameters) sends nothing, not even BEGIN.
+    cmd.relation.render_locked_select(None)?;
     let atomic = Atomic::begin(&cmd.relation).await?;
     let result = delete_locked(cmd, atomic.relation(), &target).await;
+    atomic.finish(result).await
+}
+
+/// Deletes the command's relation's rows and reads nothing back (result
+/// `Count`): one `DELETE` with the relation's conditions, or, for a
+/// relation with joins, a limit or an offset, the locked select and the
+/// deletes by key in a transaction. Returns how many rows were deleted.
+pub(crate) async fn delete_count(cmd: &Command) -> Result<u64> {
+    let target = cmd.relation.write_target()?;
+    if target != Target::Complex {
+        let delete = cmd.relation.render_delete(None, false)?;
+        return Ok(execute(&cmd.relation, &delete.sql, &delete.binds)
+            .await?
+            .rows_affected());
+    }
+    // Rendered first so that a relation that cannot be rendered (too many
+    // parameters) sends nothing, not even BEGIN.
+    cmd.relation.render_locked_select(None)?;
+    let atomic = Atomic::begin(&cmd.relation).await?;
+    let result = delete_locked(cmd, atomic.relation(), &target)
+        .await
+        .map(|rows| rows.len() as u64);
     atomic.finish(result).await
 }
 

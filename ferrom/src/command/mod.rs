@@ -197,14 +197,16 @@ impl Command {
     /// [`Error::Check`], [`Error::DataTooLong`], [`Error::Deadlock`], ...
     /// A command of several statements then has written nothing.
     pub async fn call(&self, input: impl Into<Input>) -> Result<CommandOutput> {
-        let rows = self.run(input.into()).await?;
-        Ok(match self.definition.result {
-            ResultKind::One => CommandOutput::One(rows.into_iter().next()),
-            ResultKind::Many => CommandOutput::Many(rows),
+        let written = self.run(input.into()).await?;
+        Ok(match (self.definition.result, written) {
+            (ResultKind::Count, Written::Count(n)) => CommandOutput::Count(n),
+            (ResultKind::One, Written::Rows(rows)) => CommandOutput::One(rows.into_iter().next()),
+            (_, Written::Rows(rows)) => CommandOutput::Many(rows),
+            (_, Written::Count(n)) => CommandOutput::Count(n),
         })
     }
 
-    async fn run(&self, input: Input) -> Result<Vec<Row>> {
+    async fn run(&self, input: Input) -> Result<Written> {
         let definition = &self.definition;
         let ctx = CommandContext {
             relation: self.relation.name(),
@@ -246,6 +248,24 @@ impl Command {
                 check::check_required(&ctx, tuple)?;
             }
         }
+        if definition.result == ResultKind::Count {
+            let count = match definition.kind {
+                CommandKind::Create => create::create_count(self, &tuples).await?,
+                CommandKind::Update => {
+                    let tuple = tuples.pop().unwrap_or_default();
+                    update::update_count(self, tuple).await?
+                }
+                CommandKind::Delete => delete::delete_count(self).await?,
+                CommandKind::Upsert | CommandKind::InsertOrIgnore => {
+                    return Err(self.invalid("result Count is not for upserts".into()));
+                }
+            };
+            let mut none = Vec::new();
+            for plugin in &definition.plugins {
+                plugin.after(&ctx, &mut none)?;
+            }
+            return Ok(Written::Count(count));
+        }
         let raw = match definition.kind {
             CommandKind::Create => create::create(self, &tuples).await?,
             CommandKind::Update => {
@@ -263,7 +283,7 @@ impl Command {
         for plugin in &definition.plugins {
             plugin.after(&ctx, &mut rows)?;
         }
-        Ok(rows)
+        Ok(Written::Rows(rows))
     }
 
     /// [`Error::InvalidCommand`] naming this command.
@@ -284,6 +304,12 @@ impl Command {
             ),
         }
     }
+}
+
+/// What a command call wrote: the rows, or only how many.
+enum Written {
+    Rows(Vec<Row>),
+    Count(u64),
 }
 
 /// Runs a statement on `relation`'s connection and returns its rows.

@@ -9,13 +9,16 @@ use crate::value::Value;
 /// The rows a command call returns, as persisted (create, update, upsert)
 /// or as they were (delete): one row or none for a command registered with
 /// [`ResultKind::One`](super::ResultKind::One), every row for
-/// [`ResultKind::Many`](super::ResultKind::Many).
+/// [`ResultKind::Many`](super::ResultKind::Many), and only how many for
+/// [`ResultKind::Count`](super::ResultKind::Count).
 #[derive(Clone, Debug, PartialEq)]
 pub enum CommandOutput {
     /// The first row, if any.
     One(Option<Row>),
     /// Every row.
     Many(Vec<Row>),
+    /// How many rows were inserted, matched by an update, or deleted.
+    Count(u64),
 }
 
 impl CommandOutput {
@@ -24,6 +27,7 @@ impl CommandOutput {
         match self {
             CommandOutput::One(row) => row.as_ref(),
             CommandOutput::Many(rows) => rows.first(),
+            CommandOutput::Count(_) => None,
         }
     }
 
@@ -32,14 +36,16 @@ impl CommandOutput {
         match self {
             CommandOutput::One(row) => row,
             CommandOutput::Many(rows) => rows.into_iter().next(),
+            CommandOutput::Count(_) => None,
         }
     }
 
-    /// The rows (none or one for a `One` result).
+    /// The rows (none or one for a `One` result, none for a `Count`).
     pub fn rows(&self) -> &[Row] {
         match self {
             CommandOutput::One(row) => row.as_slice(),
             CommandOutput::Many(rows) => rows,
+            CommandOutput::Count(_) => &[],
         }
     }
 
@@ -48,17 +54,21 @@ impl CommandOutput {
         match self {
             CommandOutput::One(row) => row.into_iter().collect(),
             CommandOutput::Many(rows) => rows,
+            CommandOutput::Count(_) => Vec::new(),
         }
     }
 
-    /// How many rows there are.
+    /// How many rows the command wrote: the rows returned, or the count.
     pub fn len(&self) -> usize {
-        self.rows().len()
+        match self {
+            CommandOutput::Count(n) => usize::try_from(*n).unwrap_or(usize::MAX),
+            _ => self.rows().len(),
+        }
     }
 
-    /// Whether there are no rows.
+    /// Whether the command wrote no rows.
     pub fn is_empty(&self) -> bool {
-        self.rows().is_empty()
+        self.len() == 0
     }
 
     /// The rows as typed structs, through serde: each row is a map of its

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::Command;
-use super::definition::{CommandDefinition, CommandKind};
+use super::definition::{CommandDefinition, CommandKind, ResultKind};
 use super::plugin::CommandContext;
 use crate::error::{Error, Result};
 use crate::relation::Relation;
@@ -84,6 +84,14 @@ pub(crate) fn resolve(
             return Err(invalid(format!(
                 "table `{}` has no primary key, which an update needs to return the rows it updated",
                 schema.table()
+            )));
+        }
+        if def.result == ResultKind::Count
+            && matches!(def.kind, CommandKind::Upsert | CommandKind::InsertOrIgnore)
+        {
+            return Err(invalid(format!(
+                "result Count is for create, update and delete commands; a {}'s count would mix inserted and kept or updated rows, so register it with result One or Many",
+                def.kind
             )));
         }
         if let Some(columns) = &def.update_columns {

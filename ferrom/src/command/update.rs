@@ -25,11 +25,18 @@ use crate::relation::Relation;
 use crate::relation::writing::{Target, key_batch};
 use crate::value::Value;
 
-/// Updates the command's relation with `tuple`.
-pub(crate) async fn update(cmd: &Command, tuple: Tuple) -> Result<Vec<MySqlRow>> {
-    let pk: Vec<String> = cmd
-        .relation
-        .schema()
+/// What an update sets: attribute names and their new values.
+type Assignments = Vec<(String, Value)>;
+
+/// The relation's primary key and the assignments `tuple` makes.
+///
+/// # Errors
+///
+/// [`Error::InvalidCommand`](crate::Error::InvalidCommand) when the table
+/// has no primary key.
+fn key_and_set(cmd: &Command, tuple: &Tuple) -> Result<(Vec<String>, Assignments)> {
+    let schema = cmd.relation.schema();
+    let pk: Vec<String> = schema
         .primary_key_names()
         .into_iter()
         .map(str::to_string)
@@ -37,13 +44,19 @@ pub(crate) async fn update(cmd: &Command, tuple: Tuple) -> Result<Vec<MySqlRow>>
     if pk.is_empty() {
         return Err(cmd.invalid(format!(
             "table `{}` has no primary key, which an update needs to return the rows it updated",
-            cmd.relation.schema().table()
+            schema.table()
         )));
     }
-    let set: Vec<(String, Value)> = tuple
+    let set = tuple
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
+    Ok((pk, set))
+}
+
+/// Updates the command's relation with `tuple`.
+pub(crate) async fn update(cmd: &Command, tuple: Tuple) -> Result<Vec<MySqlRow>> {
+    let (pk, set) = key_and_set(cmd, &tuple)?;
     match cmd.relation.write_target()? {
         Target::ByPk(key) => {
             // On the pool, both statements run on one checked-out
@@ -70,8 +83,40 @@ pub(crate) async fn update(cmd: &Command, tuple: Tuple) -> Result<Vec<MySqlRow>>
             reread(cmd, &relation, &pk, &[new_key]).await
         }
         _ => {
+            // Rendered first so that a relation that cannot be rendered
+            // (too many parameters) sends nothing, not even BEGIN.
+            cmd.relation.render_locked_select(Some(&pk))?;
             let atomic = Atomic::begin(&cmd.relation).await?;
             let result = update_locked(cmd, atomic.relation(), &pk, &set).await;
+            atomic.finish(result).await
+        }
+    }
+}
+
+/// Updates the command's relation with `tuple` and reads nothing back
+/// (result `Count`): restricted by its primary key, one `UPDATE`;
+/// otherwise the locked select and the updates, in a transaction. Returns
+/// how many rows matched.
+pub(crate) async fn update_count(cmd: &Command, tuple: Tuple) -> Result<u64> {
+    let (pk, set) = key_and_set(cmd, &tuple)?;
+    match cmd.relation.write_target()? {
+        Target::ByPk(key) if !set.is_empty() => {
+            let update = cmd
+                .relation
+                .render_update(&set, &pk, std::slice::from_ref(&key))?;
+            // The server reports matched rows (sqlx asks for FOUND_ROWS).
+            Ok(execute(&cmd.relation, &update.sql, &update.binds)
+                .await?
+                .rows_affected())
+        }
+        _ => {
+            // Rendered first so that a relation that cannot be rendered
+            // (too many parameters) sends nothing, not even BEGIN.
+            cmd.relation.render_locked_select(Some(&pk))?;
+            let atomic = Atomic::begin(&cmd.relation).await?;
+            let result = update_keys(atomic.relation(), &pk, &set)
+                .await
+                .map(|keys| keys.len() as u64);
             atomic.finish(result).await
         }
     }
@@ -83,6 +128,21 @@ async fn update_locked(
     pk: &[String],
     set: &[(String, Value)],
 ) -> Result<Vec<MySqlRow>> {
+    let old_keys = update_keys(relation, pk, set).await?;
+    if old_keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let new_keys: Vec<Vec<Value>> = old_keys.iter().map(|k| rekeyed(pk, k, set)).collect();
+    reread(cmd, relation, pk, &new_keys).await
+}
+
+/// Locks the relation's rows, updates them by key and returns their keys
+/// from before the update.
+async fn update_keys(
+    relation: &Relation,
+    pk: &[String],
+    set: &[(String, Value)],
+) -> Result<Vec<Vec<Value>>> {
     let select = relation.render_locked_select(Some(pk))?;
     let positions: Vec<usize> = (0..pk.len()).collect();
     let found = fetch(relation, &select.sql, &select.binds).await?;
@@ -92,17 +152,13 @@ async fn update_locked(
             .map(|row| keys::row_key(row, &positions))
             .collect::<Result<_>>()?,
     );
-    if old_keys.is_empty() {
-        return Ok(Vec::new());
-    }
     if !set.is_empty() {
         for batch in old_keys.chunks(key_batch(pk.len(), set.len())) {
             let update = relation.render_update(set, pk, batch)?;
             execute(relation, &update.sql, &update.binds).await?;
         }
     }
-    let new_keys: Vec<Vec<Value>> = old_keys.iter().map(|k| rekeyed(pk, k, set)).collect();
-    reread(cmd, relation, pk, &new_keys).await
+    Ok(old_keys)
 }
 
 /// `key` with the key columns `set` assigns replaced.

@@ -2406,6 +2406,7 @@ fn output_val(output: CommandOutput) -> Val {
     match output {
         CommandOutput::One(row) => row.map_or(Val::NIL, Val::Row),
         CommandOutput::Many(rows) => Val::Rows(rows),
+        CommandOutput::Count(n) => Val::Value(Value::from(n)),
     }
 }
 
