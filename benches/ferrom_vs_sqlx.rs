@@ -38,7 +38,10 @@ use post_analytics::{Company, Post};
 use sqlx::{AssertSqlSafe, MySqlPool, QueryBuilder};
 
 mod common;
-use common::{bench_server, cpu_model, median, round3, sorted};
+use common::{
+    Machine, bench_server, build_profile, check, median, quick_requested, round3, sorted,
+    write_results,
+};
 
 /// Every column of `posts`, in table order, as ferrom selects them.
 const POST_COLUMNS: &str =
@@ -61,8 +64,7 @@ fn main() -> Result<()> {
         let database = args.get(i + 2).context("--memory-child SIDE DATABASE")?;
         return runtime.block_on(memory_child(side, database));
     }
-    let quick = args.iter().any(|a| a == "--quick")
-        || std::env::var("FERROM_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let quick = quick_requested(&args);
     let repeats = if quick { 3 } else { 7 };
     runtime.block_on(run(repeats))
 }
@@ -160,11 +162,7 @@ async fn run(repeats: usize) -> Result<()> {
         "ferrom_vs_sqlx: {server} ({}), database {}, {repeats} repeats, {} build",
         server.version_string,
         t.database.name(),
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
+        build_profile()
     );
 
     let mut bench = Bench {
@@ -478,14 +476,6 @@ async fn run_once(
     }
 }
 
-fn check(ok: bool, what: &str) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        bail!("check failed: {what}")
-    }
-}
-
 /// Raw sqlx create returning the row: `INSERT`, then `SELECT` by
 /// `LAST_INSERT_ID()` on the same connection (what a careful user does on
 /// MySQL, and usually on MariaDB too, which could use `RETURNING`).
@@ -793,14 +783,12 @@ fn report(
     insert_returning: bool,
     repeats: usize,
 ) -> Result<()> {
-    let nproc = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let cpu = cpu_model();
-    let date = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let build = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
+    let Machine {
+        nproc,
+        cpu,
+        date,
+        build,
+    } = Machine::now();
 
     let mut table = String::new();
     table.push_str(&format!(
@@ -919,10 +907,5 @@ fn report(
             "memory: VmHWM of child processes; growth = VmHWM after reading minus VmHWM before",
         ],
     });
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("results.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&json)? + "\n")?;
-    eprintln!("wrote {}", path.display());
-    Ok(())
+    write_results("results.json", &json)
 }

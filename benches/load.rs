@@ -33,20 +33,22 @@
 //! writes `bench/load.json`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use chrono::Utc;
 use ferrom::command::{Command, Tuple};
 use ferrom::testing::Harness;
 use ferrom::{Container, Relation, Value};
 use post_analytics::Post;
 use serde_json::json;
-use sqlx::MySqlPool;
+use sqlx::{FromRow as _, MySqlConnection, MySqlPool};
 
 mod common;
-use common::{bench_server, cpu_model, median, round3, sorted};
+use common::{
+    Machine, bench_server, build_profile, check, median, quick_requested, round3, sorted,
+    write_results,
+};
 
 /// Concurrent tasks.
 const TASKS: usize = 32;
@@ -64,8 +66,7 @@ const INSERT_POST_RETURNING: &str = "INSERT INTO posts (url, scrapped_at, stats,
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick")
-        || std::env::var("FERROM_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let quick = quick_requested(&args);
     let plan = if quick {
         Plan {
             quick,
@@ -195,11 +196,7 @@ impl Backend {
         match self {
             Backend::Ferrom { create, .. } => {
                 let row = create
-                    .call(Tuple::from([
-                        ("url", Value::from(url)),
-                        ("company_id", Value::from(company)),
-                        ("stats", Value::Json(stats)),
-                    ]))
+                    .call(post_input(url, company, stats))
                     .await?
                     .into_one()
                     .context("create returned no row")?;
@@ -209,33 +206,9 @@ impl Backend {
                 pool,
                 insert_returning,
             } => {
-                let now = Utc::now().naive_utc();
-                let post: Post = if *insert_returning {
-                    sqlx::query_as(INSERT_POST_RETURNING)
-                        .bind(url)
-                        .bind(now)
-                        .bind(sqlx::types::Json(stats))
-                        .bind(now)
-                        .bind(now)
-                        .bind(company)
-                        .fetch_one(pool)
-                        .await?
-                } else {
-                    let mut conn = pool.acquire().await?;
-                    let done = sqlx::query(INSERT_POST)
-                        .bind(url)
-                        .bind(now)
-                        .bind(sqlx::types::Json(stats))
-                        .bind(now)
-                        .bind(now)
-                        .bind(company)
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query_as(SELECT_POST_BY_ID)
-                        .bind(done.last_insert_id())
-                        .fetch_one(&mut *conn)
-                        .await?
-                };
+                let mut conn = pool.acquire().await?;
+                let post =
+                    sqlx_insert_post(&mut conn, *insert_returning, url, company, stats).await?;
                 Ok(post.id)
             }
         }
@@ -330,11 +303,7 @@ impl Backend {
     ) -> Result<i32> {
         match self {
             Backend::Ferrom { container, .. } => {
-                let input = Tuple::from([
-                    ("url", Value::from(url)),
-                    ("company_id", Value::from(company)),
-                    ("stats", Value::Json(stats)),
-                ]);
+                let input = post_input(url, company, stats);
                 let error = error.to_string();
                 let id = container
                     .transaction(|tx| async move {
@@ -364,32 +333,8 @@ impl Backend {
                 insert_returning,
             } => {
                 let mut tx = pool.begin().await?;
-                let now = Utc::now().naive_utc();
-                let created: Post = if *insert_returning {
-                    sqlx::query_as(INSERT_POST_RETURNING)
-                        .bind(url)
-                        .bind(now)
-                        .bind(sqlx::types::Json(stats))
-                        .bind(now)
-                        .bind(now)
-                        .bind(company)
-                        .fetch_one(&mut *tx)
-                        .await?
-                } else {
-                    let done = sqlx::query(INSERT_POST)
-                        .bind(url)
-                        .bind(now)
-                        .bind(sqlx::types::Json(stats))
-                        .bind(now)
-                        .bind(now)
-                        .bind(company)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query_as(SELECT_POST_BY_ID)
-                        .bind(done.last_insert_id())
-                        .fetch_one(&mut *tx)
-                        .await?
-                };
+                let created =
+                    sqlx_insert_post(&mut tx, *insert_returning, url, company, stats).await?;
                 sqlx::query("UPDATE posts SET error = ?, updated_at = ? WHERE id = ?")
                     .bind(error)
                     .bind(Utc::now().naive_utc())
@@ -407,19 +352,53 @@ impl Backend {
     }
 }
 
+/// The input of a post's create: its url, company and stats.
+fn post_input(url: &str, company: i32, stats: serde_json::Value) -> Tuple {
+    Tuple::from([
+        ("url", Value::from(url)),
+        ("company_id", Value::from(company)),
+        ("stats", Value::Json(stats)),
+    ])
+}
+
+/// Raw sqlx create of a post on one connection, returning the row:
+/// `INSERT ... RETURNING` where the server has it, else `INSERT` then
+/// `SELECT` by `LAST_INSERT_ID()`.
+async fn sqlx_insert_post(
+    conn: &mut MySqlConnection,
+    insert_returning: bool,
+    url: &str,
+    company: i32,
+    stats: serde_json::Value,
+) -> Result<Post> {
+    let now = Utc::now().naive_utc();
+    let insert = sqlx::query(if insert_returning {
+        INSERT_POST_RETURNING
+    } else {
+        INSERT_POST
+    })
+    .bind(url)
+    .bind(now)
+    .bind(sqlx::types::Json(stats))
+    .bind(now)
+    .bind(now)
+    .bind(company);
+    if insert_returning {
+        let row = insert.fetch_one(&mut *conn).await?;
+        return Ok(Post::from_row(&row)?);
+    }
+    let done = insert.execute(&mut *conn).await?;
+    Ok(sqlx::query_as(SELECT_POST_BY_ID)
+        .bind(done.last_insert_id())
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
 fn id_of(value: &Value) -> Result<i32> {
     let id = value
         .as_i64()
         .with_context(|| format!("id is {value:?}, not an integer"))?;
     Ok(i32::try_from(id)?)
-}
-
-fn check(ok: bool, what: &str) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        bail!("check failed: {what}")
-    }
 }
 
 /// One task of a run: the mix until the deadline; every operation's
@@ -601,11 +580,7 @@ async fn run(plan: &Plan) -> Result<()> {
         post_analytics::configuration,
     )
     .with_server(bench_server()?);
-    let build = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
+    let build = build_profile();
     let mut server = None;
     eprintln!(
         "load: {TASKS} tasks on a pool of {POOL}, {} repeat(s) of {:?} per side after a {:?} warm-up of each, {build} build",
@@ -728,14 +703,12 @@ fn report(
     server: &ferrom::ServerInfo,
     insert_returning: bool,
 ) -> Result<()> {
-    let nproc = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let cpu = cpu_model();
-    let date = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let build = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
+    let Machine {
+        nproc,
+        cpu,
+        date,
+        build,
+    } = Machine::now();
     let medians = |side: Side, op: Option<Op>| {
         let figures: Vec<Figures> = runs
             .iter()
@@ -842,10 +815,5 @@ fn report(
             "transaction: create and update returning their rows, as ferrom's commands do, between BEGIN and COMMIT",
         ],
     });
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("load.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&json)? + "\n")?;
-    eprintln!("wrote {}", path.display());
-    Ok(())
+    write_results("load.json", &json)
 }

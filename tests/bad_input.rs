@@ -29,7 +29,7 @@ use ferrom::relation::count_all;
 use ferrom::{Container, Error, Row, Value, attr};
 use serde_json::{Value as J, json};
 
-use crate::support::{Output, TestDb, reference_db, run};
+use crate::support::{Output, TestDb, call_one, reference_db, run};
 
 // ----- helpers -----
 
@@ -175,10 +175,11 @@ async fn seed(container: &Container) -> Seeded {
     let beta = company("beta").await;
     let mut posts = Vec::new();
     for (i, company) in [acme, acme, beta].into_iter().enumerate() {
-        let row = container
-            .command("posts", "create")
-            .unwrap()
-            .call(Tuple::from([
+        let row = call_one(
+            container,
+            "posts",
+            "create",
+            Tuple::from([
                 ("url", Value::from(format!("https://example.com/{i}"))),
                 ("se_post", (i == 1).into()),
                 ("published_at", at("2019-03-09 14:24:23").into()),
@@ -192,11 +193,9 @@ async fn seed(container: &Container) -> Seeded {
                 ),
                 ("stats", json!({"views": i * 10}).into()),
                 ("company_id", company.into()),
-            ]))
-            .await
-            .unwrap()
-            .into_one()
-            .unwrap();
+            ]),
+        )
+        .await;
         posts.push(id(&row));
     }
     Seeded { acme, posts }
@@ -214,14 +213,7 @@ fn post(url: &str, extra: &[(&str, Value)]) -> Tuple {
 /// Creates a post through the reference `create` command and reads it back
 /// by key; asserts the two agree.
 async fn create_and_read(container: &Container, tuple: Tuple) -> Row {
-    let created = container
-        .command("posts", "create")
-        .unwrap()
-        .call(tuple)
-        .await
-        .unwrap()
-        .into_one()
-        .unwrap();
+    let created = call_one(container, "posts", "create", tuple).await;
     let read = container
         .relation("posts")
         .unwrap()
@@ -796,14 +788,13 @@ async fn four_byte_utf8_round_trips_exactly() {
     assert_eq!(get(&row, "url"), &Value::from(url.as_str()));
     assert_eq!(get(&row, "error"), &Value::from(text));
     assert_eq!(get(&row, "stats"), &Value::Json(json!({"😀": ["𝄞", text]})));
-    let company = container
-        .command("companies", "create")
-        .unwrap()
-        .call([("name", "😀𝄞"), ("domain", "https://😀.test")])
-        .await
-        .unwrap()
-        .into_one()
-        .unwrap();
+    let company = call_one(
+        &container,
+        "companies",
+        "create",
+        [("name", "😀𝄞"), ("domain", "https://😀.test")],
+    )
+    .await;
     let read = container
         .relation("companies")
         .unwrap()
@@ -974,14 +965,13 @@ async fn sql_fragments_in_values_are_stored_and_read_back_verbatim() {
             posts.filter(("url", url.as_str())).to_vec().await.unwrap(),
             std::slice::from_ref(&row)
         );
-        let company = container
-            .command("companies", "create")
-            .unwrap()
-            .call([("name", *fragment), ("domain", *fragment)])
-            .await
-            .unwrap()
-            .into_one()
-            .unwrap();
+        let company = call_one(
+            &container,
+            "companies",
+            "create",
+            [("name", *fragment), ("domain", *fragment)],
+        )
+        .await;
         assert_eq!(get(&company, "name"), &Value::from(*fragment));
         made.push(id(&row));
     }

@@ -16,7 +16,7 @@ use ferrom::gateway::{Capabilities, Flavour, Version};
 use ferrom::{Configuration, Container, Error, RelationDefinition, Row, Value};
 use post_analytics::{Company, Post};
 
-use crate::support::{TestDb, reference_db};
+use crate::support::{TestDb, call_one, reference_db};
 
 /// A server without `RETURNING` and without the row alias (MySQL 8.0.18):
 /// its statements also run on MariaDB.
@@ -63,29 +63,24 @@ fn statements(container: &Container) -> u64 {
 }
 
 async fn new_company(container: &Container, name: &str) -> i64 {
-    let row = container
-        .command("companies", "create")
-        .unwrap()
-        .call([("name", name), ("domain", "https://example.com")])
-        .await
-        .unwrap()
-        .into_one()
-        .unwrap();
+    let row = call_one(
+        container,
+        "companies",
+        "create",
+        [("name", name), ("domain", "https://example.com")],
+    )
+    .await;
     int(&row, "id")
 }
 
 async fn new_post(container: &Container, url: &str, company: i64) -> Row {
-    container
-        .command("posts", "create")
-        .unwrap()
-        .call(Tuple::from([
-            ("url", Value::from(url)),
-            ("company_id", company.into()),
-        ]))
-        .await
-        .unwrap()
-        .into_one()
-        .unwrap()
+    call_one(
+        container,
+        "posts",
+        "create",
+        Tuple::from([("url", Value::from(url)), ("company_id", company.into())]),
+    )
+    .await
 }
 
 /// The reference configuration plus commands the reference application
@@ -206,20 +201,19 @@ async fn update_post_changes_updated_at_only_and_callers_timestamps_win() {
     let company = new_company(&container, "Acme").await;
     let old = at("2019-03-09 14:24:23");
     // The caller's timestamps win over the plugin's.
-    let post = container
-        .command("posts", "create")
-        .unwrap()
-        .call(Tuple::from([
+    let post = call_one(
+        &container,
+        "posts",
+        "create",
+        Tuple::from([
             ("url", Value::from("https://example.com/1")),
             ("company_id", company.into()),
             ("scrapped_at", "2019-03-09 14:24:23".into()),
             ("created_at", old.into()),
             ("updated_at", Value::String("2019-03-09T14:24:23Z".into())),
-        ]))
-        .await
-        .unwrap()
-        .into_one()
-        .unwrap();
+        ]),
+    )
+    .await;
     for stamp in ["scrapped_at", "created_at", "updated_at"] {
         assert_eq!(time(&post, stamp), old, "{stamp}");
     }
@@ -1105,20 +1099,19 @@ async fn upsert_updates_on_conflict_and_inserts_otherwise() {
     let container = extended(&db).await;
     let company = new_company(&container, "Acme").await;
     let old = at("2019-03-09 14:24:23");
-    let existing = container
-        .command("posts", "create")
-        .unwrap()
-        .call(Tuple::from([
+    let existing = call_one(
+        &container,
+        "posts",
+        "create",
+        Tuple::from([
             ("url", Value::from("https://example.com/1")),
             ("company_id", company.into()),
             ("created_at", old.into()),
             ("updated_at", old.into()),
             ("error", "old".into()),
-        ]))
-        .await
-        .unwrap()
-        .into_one()
-        .unwrap();
+        ]),
+    )
+    .await;
     let id = int(&existing, "id");
     for (server, caps) in [
         (
@@ -1258,14 +1251,13 @@ async fn insert_or_ignore_keeps_the_existing_row() {
             .unwrap();
         assert_eq!(kept, existing, "the old row, unchanged");
     }
-    let inserted = container
-        .command("posts", "insert_or_ignore")
-        .unwrap()
-        .call([("url", "https://example.com/2"), ("error", "new")])
-        .await
-        .unwrap()
-        .into_one()
-        .unwrap();
+    let inserted = call_one(
+        &container,
+        "posts",
+        "insert_or_ignore",
+        [("url", "https://example.com/2"), ("error", "new")],
+    )
+    .await;
     assert_eq!(get(&inserted, "error"), &Value::from("new"));
     assert!(int(&inserted, "id") > int(&existing, "id"));
     // Not INSERT IGNORE: a value too long is still an error (checked by
@@ -1804,25 +1796,23 @@ fn created_rows_read_back_equal_for_generated_input() {
             let url = format!("https://example.com/{n}/{path}");
             runtime.block_on(async {
                 let before = now();
-                let company = container
-                    .command("companies", "create")
-                    .unwrap()
-                    .call([("name", name.as_str()), ("domain", domain.as_str())])
-                    .await
-                    .unwrap()
-                    .into_one()
-                    .unwrap();
-                let post = container
-                    .command("posts", "create")
-                    .unwrap()
-                    .call(Tuple::from([
+                let company = call_one(
+                    &container,
+                    "companies",
+                    "create",
+                    [("name", name.as_str()), ("domain", domain.as_str())],
+                )
+                .await;
+                let post = call_one(
+                    &container,
+                    "posts",
+                    "create",
+                    Tuple::from([
                         ("url", Value::from(url.as_str())),
                         ("company_id", get(&company, "id").clone()),
-                    ]))
-                    .await
-                    .unwrap()
-                    .into_one()
-                    .unwrap();
+                    ]),
+                )
+                .await;
                 let after = now();
                 prop_assert_eq!(get(&company, "name"), &Value::from(name.as_str()));
                 prop_assert_eq!(get(&company, "domain"), &Value::from(domain.as_str()));

@@ -3,14 +3,13 @@
 //! interactive console runs in a pseudo-terminal (tmux), typed at as a
 //! person types.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, Utc};
 use serde_json::Value as J;
 
-use crate::support::{Output, TempDir, TestDb, reference_db, repo_root, run};
+use crate::support::tmux::Tmux;
+use crate::support::{Output, TempDir, TestDb, reference_db, repo_root, run, run_with_input};
 
 const ARTICLE: [&str; 3] = [
     "MAIN_CONTAINER.relations[:companies].count",
@@ -98,33 +97,18 @@ async fn the_articles_session_through_e_gives_the_articles_results() {
 #[tokio::test]
 async fn the_articles_session_through_stdin() {
     let (db, _container) = reference_db().await;
-    let mut child = db
-        .ferrom()
-        .args(["console", "--format", "json"])
-        .env("FERROM_HISTORY", "")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the console");
     // Lines join while a bracket is open, as at the prompt.
     let script = "MAIN_CONTAINER.relations[:companies].count\n\
                   companies = MAIN_CONTAINER.relations[:companies]\n\
                   companies.command(:create).call(\n  name: 'My 1st Company',\n  domain: 'http://example.com'\n)\n\
                   \n\
                   companies.count; companies.pluck(:name)\n";
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(script.as_bytes())
-        .expect("write the script");
-    let out = child.wait_with_output().expect("wait for the console");
-    let out = Output {
-        status: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let out = run_with_input(
+        db.ferrom()
+            .args(["console", "--format", "json"])
+            .env("FERROM_HISTORY", ""),
+        script,
+    );
     assert_eq!(out.status, 0, "{}", out.all());
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 5, "{}", out.all());
@@ -379,119 +363,21 @@ async fn pending_migrations_are_warned_about_with_the_command_to_run() {
 
 // ----- the interactive console, in a pseudo-terminal -----
 
-/// A tmux server of the test's own (its own socket), running the console
-/// in a 120x40 window; killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(db: &TestDb, history: &std::path::Path) -> Tmux {
-        let found = Command::new("tmux").arg("-V").output();
-        assert!(
-            found.is_ok_and(|o| o.status.success()),
-            "the interactive console tests need tmux: install it (apt-get install -y tmux)"
-        );
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let socket = format!(
-            "ferrom-console-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-        );
-        let command = format!(
-            "cd '{}' && exec '{}' console",
-            repo_root().display(),
-            env!("CARGO_BIN_EXE_ferrom")
-        );
-        let status = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "120",
-                "-y",
-                "40",
-            ])
-            .args(["-e", &format!("DATABASE_URL={}", db.url())])
-            .args(["-e", "FERROM_ENV=test"])
-            .args(["-e", &format!("FERROM_HISTORY={}", history.display())])
-            .args(["-e", "TERM=xterm-256color"])
-            .arg(command)
-            .env_remove("TMUX")
-            .status()
-            .expect("start tmux");
-        assert!(status.success());
-        Tmux { socket }
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("run tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Types text (literally).
-    fn type_text(&self, text: &str) {
-        self.tmux(&["send-keys", "-l", text]);
-    }
-
-    /// Presses keys (`Enter`, `Tab`, `Up`, `C-c`, `C-d`).
-    fn press(&self, key: &str) {
-        self.tmux(&["send-keys", key]);
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-J", "-S", "-200"])
-    }
-
-    /// Waits until the screen shows `text` (at most 5 s).
-    fn wait_for(&self, text: &str) -> String {
-        self.wait_until(text, |s| s.contains(text))
-    }
-
-    /// Waits until the screen shows `text` `n` times.
-    fn wait_for_n(&self, text: &str, n: usize) -> String {
-        self.wait_until(text, |s| s.matches(text).count() >= n)
-    }
-
-    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let started = Instant::now();
-        loop {
-            let screen = self.screen();
-            if done(&screen) {
-                return screen;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "waited 20 s for {what:?}; the screen shows:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-
-    fn alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "has-session"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .stderr(Stdio::null())
-            .status();
-    }
+/// The console in a pseudo-terminal of the test's own (a 120x40 window),
+/// on the test's database with its history in `history`.
+fn console_in_tmux(db: &TestDb, history: &std::path::Path) -> Tmux {
+    let command = format!(
+        "cd '{}' && exec '{}' console",
+        repo_root().display(),
+        env!("CARGO_BIN_EXE_ferrom")
+    );
+    let env = [
+        format!("DATABASE_URL={}", db.url()),
+        "FERROM_ENV=test".to_string(),
+        format!("FERROM_HISTORY={}", history.display()),
+        "TERM=xterm-256color".to_string(),
+    ];
+    Tmux::start("console", (120, 40), &env, &command)
 }
 
 const PROMPT: &str = "post-analytics(test)> ";
@@ -501,7 +387,7 @@ async fn the_interactive_console_as_a_person_uses_it() {
     let (db, _container) = reference_db().await;
     let dir = TempDir::new("console-history");
     let history = dir.path().join("history");
-    let t = Tmux::start(&db, &history);
+    let t = console_in_tmux(&db, &history);
     let screen = t.wait_for(PROMPT);
     assert!(
         screen.contains(&format!("database {}", db.name())),
@@ -556,10 +442,7 @@ async fn the_interactive_console_as_a_person_uses_it() {
 
     // Ctrl-D leaves; the history is kept for the next session.
     t.press("C-d");
-    let started = Instant::now();
-    while t.alive() && started.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    t.wait_exit(Duration::from_secs(5));
     assert!(!t.alive(), "Ctrl-D leaves the console");
     let saved = std::fs::read_to_string(&history).expect("the history file");
     assert!(
@@ -567,7 +450,7 @@ async fn the_interactive_console_as_a_person_uses_it() {
         "{saved}"
     );
 
-    let t = Tmux::start(&db, &history);
+    let t = console_in_tmux(&db, &history);
     t.wait_for(PROMPT);
     t.press("Up");
     t.wait_for(&format!("{PROMPT}companies.count"));
@@ -577,7 +460,7 @@ async fn the_interactive_console_as_a_person_uses_it() {
 async fn ctrl_c_interrupts_a_running_query() {
     let (db, _container) = reference_db().await;
     let dir = TempDir::new("console-interrupt");
-    let t = Tmux::start(&db, &dir.path().join("history"));
+    let t = console_in_tmux(&db, &dir.path().join("history"));
     t.wait_for(PROMPT);
     t.type_text("companies.read('SELECT SLEEP(20)')");
     t.press("Enter");

@@ -28,7 +28,7 @@ use ferrom::{Container, Row, Value};
 use post_analytics::Post;
 use serde_json::json;
 
-use crate::support::reference_db;
+use crate::support::{call_one, reference_db};
 
 /// Concurrent tasks.
 const TASKS: usize = 32;
@@ -162,6 +162,26 @@ fn url_prefix(task: usize) -> String {
     format!("https://load.test/t{task}/")
 }
 
+/// The input of a post's create: its url, company and stats.
+fn post_input(url: &str, company_id: i32, stats: &serde_json::Value) -> Tuple {
+    Tuple::from([
+        ("url", Value::from(url)),
+        ("company_id", Value::from(company_id)),
+        ("stats", Value::Json(stats.clone())),
+    ])
+}
+
+/// Reads post `id` by key into [`Post`], counted as one operation.
+async fn read_post(container: &Container, gauge: &Gauge, id: i32) -> ferrom::Result<Option<Post>> {
+    let _op = gauge.enter();
+    container
+        .relation("posts")?
+        .by_pk(id)
+        .map_to::<Post>()
+        .one()
+        .await
+}
+
 /// One task: runs iterations of the mix until the deadline (and at least
 /// [`MIN_ITERATIONS`]), stopping at the first failure.
 async fn task(
@@ -230,11 +250,7 @@ async fn run_task(
             container
                 .relation("posts")?
                 .command("create")?
-                .call(Tuple::from([
-                    ("url", Value::from(url.as_str())),
-                    ("company_id", Value::from(company_id)),
-                    ("stats", Value::Json(expected.stats.clone())),
-                ]))
+                .call(post_input(&url, company_id, &expected.stats))
                 .await
                 .with_context(|| format!("create {url}"))?
                 .into_one()
@@ -280,17 +296,10 @@ async fn run_task(
 
         // Read it back by key: the task sees its own last write.
         if n.is_multiple_of(2) {
-            let post = {
-                let _op = gauge.enter();
-                container
-                    .relation("posts")?
-                    .by_pk(id)
-                    .map_to::<Post>()
-                    .one()
-                    .await
-                    .with_context(|| format!("read post {id}"))?
-                    .with_context(|| format!("post {id} not found"))?
-            };
+            let post = read_post(container, gauge, id)
+                .await
+                .with_context(|| format!("read post {id}"))?
+                .with_context(|| format!("post {id} not found"))?;
             next.check(&post, "read by key after update")?;
         } else {
             let row = {
@@ -355,11 +364,7 @@ async fn run_task(
             let company_id = ledger.company_id;
             let id = {
                 let _op = gauge.enter();
-                let input = Tuple::from([
-                    ("url", Value::from(url.as_str())),
-                    ("company_id", Value::from(company_id)),
-                    ("stats", Value::Json(stats.clone())),
-                ]);
+                let input = post_input(&url, company_id, &stats);
                 let set_error = error.clone();
                 container
                     .transaction(|tx| async move {
@@ -395,17 +400,10 @@ async fn run_task(
                 bail!("transaction's create {url} returned id {id}, created before");
             }
             ledger.transactions += 1;
-            let post = {
-                let _op = gauge.enter();
-                container
-                    .relation("posts")?
-                    .by_pk(id)
-                    .map_to::<Post>()
-                    .one()
-                    .await
-                    .with_context(|| format!("read post {id} after commit"))?
-                    .with_context(|| format!("committed post {id} not found"))?
-            };
+            let post = read_post(container, gauge, id)
+                .await
+                .with_context(|| format!("read post {id} after commit"))?
+                .with_context(|| format!("committed post {id} not found"))?;
             expected.check(&post, "read after commit")?;
         }
 
@@ -447,14 +445,13 @@ async fn thirty_two_tasks_on_a_pool_of_eight_lose_and_duplicate_nothing() {
     let pool = container.gateway("default").unwrap().pool().clone();
     assert_eq!(pool.options().get_max_connections(), POOL);
 
-    let shared_company = container
-        .command("companies", "create")
-        .unwrap()
-        .call([("name", "Shared"), ("domain", "https://shared.load.test")])
-        .await
-        .unwrap()
-        .into_one()
-        .unwrap();
+    let shared_company = call_one(
+        &container,
+        "companies",
+        "create",
+        [("name", "Shared"), ("domain", "https://shared.load.test")],
+    )
+    .await;
     let shared_company = id_of(&shared_company).unwrap();
 
     let gauge = Arc::new(Gauge::default());

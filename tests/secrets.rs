@@ -33,13 +33,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ferrom::{Error, Gateway, Settings};
 use serde_json::Value as J;
 
+use crate::support::tmux::Tmux;
 use crate::support::{
-    Output, TempDir, TestDb, reference_db, repo_root, run, server_connection, server_settings,
+    Output, TempDir, TestDb, reference_db, repo_root, run, run_with_input, server_connection,
+    server_settings,
 };
 
 /// What stands for the password in failure messages, so that a failing
@@ -682,23 +684,11 @@ async fn cli_session(via: Via) {
     assert_eq!(lines[1], J::from(3), "{}", user.hide(&out.stdout));
     assert_eq!(lines[2]["error"]["kind"], "not_null");
 
-    let mut child = cli
-        .ferrom(name)
-        .args(["console", "--format", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the console");
     let script = format!("companies.count\n{}\ngateways[:default].url\n", CONSOLE[5]);
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), script.as_bytes())
-        .expect("write the script");
-    let out = child.wait_with_output().expect("wait for the console");
-    let out = Output {
-        status: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let out = run_with_input(
+        cli.ferrom(name).args(["console", "--format", "json"]),
+        &script,
+    );
     cli.expect(&out, "console < script", 0, &[], &[]);
     let lines = json_lines(&out);
     assert_eq!(
@@ -794,96 +784,6 @@ async fn cli_with_the_password_in_a_settings_file() {
 
 // ----- the interactive console, in a pseudo-terminal -----
 
-/// A tmux server of the test's own running `command`; killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(command: &str) -> Tmux {
-        let found = Command::new("tmux").arg("-V").output();
-        assert!(
-            found.is_ok_and(|o| o.status.success()),
-            "the interactive console test needs tmux: install it (apt-get install -y tmux)"
-        );
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let socket = format!(
-            "ferrom-secrets-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut cmd = Command::new("tmux");
-        cmd.args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", "160", "-y", "50"]);
-        let status = cmd
-            .arg(command)
-            .env_remove("TMUX")
-            .status()
-            .expect("start tmux");
-        assert!(status.success(), "tmux new-session failed");
-        Tmux { socket }
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("run tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn type_line(&self, text: &str) {
-        self.tmux(&["send-keys", "-l", text]);
-        self.tmux(&["send-keys", "Enter"]);
-    }
-
-    /// The whole scrollback and screen.
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-J", "-S", "-"])
-    }
-
-    /// Waits until `done` holds for the screen; fails with what the screen
-    /// shows (passed through `hide`) after 20 s.
-    fn wait_until(
-        &self,
-        what: &str,
-        hide: impl Fn(&str) -> String,
-        done: impl Fn(&str) -> bool,
-    ) -> String {
-        let started = Instant::now();
-        loop {
-            let screen = self.screen();
-            if done(&screen) {
-                return screen;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "waited 20 s for {what}; the screen shows:\n{}",
-                hide(&screen)
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-
-    fn alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "has-session"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
 const PROMPT: &str = "post-analytics(test)> ";
 
 #[tokio::test]
@@ -922,7 +822,7 @@ async fn the_interactive_console_keeps_the_password_out_of_screen_logs_and_histo
         quote(env!("CARGO_BIN_EXE_ferrom")),
         quote(&log.display().to_string())
     );
-    let t = Tmux::start(&command);
+    let t = Tmux::start("secrets", (160, 50), &[], &command);
     let hide = |s: &str| user.hide(s);
     let prompts = |n: usize| move |s: &str| s.matches(PROMPT).count() >= n;
     t.wait_until("the prompt", hide, prompts(1));
@@ -966,11 +866,8 @@ async fn the_interactive_console_keeps_the_password_out_of_screen_logs_and_histo
     t.type_line(&typed_secret);
     t.wait_until("the prompt after the URL", hide, prompts(typed.len() + 2));
 
-    t.tmux(&["send-keys", "C-d"]);
-    let started = Instant::now();
-    while t.alive() && started.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    t.press("C-d");
+    t.wait_exit(Duration::from_secs(10));
     assert!(!t.alive(), "Ctrl-D leaves the console");
 
     // The history holds what was typed, not the password.

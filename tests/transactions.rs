@@ -299,6 +299,71 @@ async fn lock_wait_timeout_is_its_variant() {
     holder.rollback().await.unwrap();
 }
 
+/// `retry` recovers from a lock wait timeout: the first attempt times out
+/// behind a transaction holding the row, which then ends; the second
+/// attempt writes, once.
+#[tokio::test]
+async fn retry_recovers_from_a_lock_wait_timeout() {
+    let (_db, container) = reference_db().await;
+    let companies = container.relation("companies").unwrap();
+    companies.read(INSERT, &["locked".into()]).await.unwrap();
+    let holder = container.begin().await.unwrap();
+    holder
+        .relation("companies")
+        .unwrap()
+        .read("SELECT * FROM companies FOR UPDATE", &[])
+        .await
+        .unwrap();
+    let first_failed = Arc::new(tokio::sync::Notify::new());
+    let release = {
+        let first_failed = first_failed.clone();
+        tokio::spawn(async move {
+            first_failed.notified().await;
+            holder.rollback().await.unwrap();
+        })
+    };
+    let attempts = Arc::new(AtomicU32::new(0));
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let updated = retry(3, || {
+        let container = container.clone();
+        let attempts = attempts.clone();
+        let errors = errors.clone();
+        let first_failed = first_failed.clone();
+        async move {
+            attempts.fetch_add(1, Ordering::SeqCst);
+            let result = container
+                .transaction(|tx| async move {
+                    let c = tx.relation("companies")?;
+                    c.read("SET SESSION innodb_lock_wait_timeout = 1", &[])
+                        .await?;
+                    c.read("UPDATE companies SET state = 'retried'", &[])
+                        .await?;
+                    c.read("SET SESSION innodb_lock_wait_timeout = DEFAULT", &[])
+                        .await?;
+                    c.pluck("state").await
+                })
+                .await;
+            if let Err(e) = &result {
+                errors.lock().unwrap().push(e.to_string());
+                first_failed.notify_one();
+            }
+            result
+        }
+    })
+    .await
+    .unwrap();
+    release.await.unwrap();
+    assert_eq!(updated, [Value::from("retried")]);
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
+    let errors = errors.lock().unwrap().clone();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("lock wait timeout"), "{errors:?}");
+    assert_eq!(
+        companies.pluck("state").await.unwrap(),
+        [Value::from("retried")]
+    );
+}
+
 #[tokio::test]
 async fn sessions_reuse_one_connection() {
     let (_db, container) = reference_db().await;

@@ -1,8 +1,19 @@
-//! What the benchmarks share: the server they run against, the machine
-//! they describe, and the statistics of their samples.
+//! What the benchmarks share: their command line, the server they run
+//! against, the machine they describe, the checks of their work, the
+//! statistics of their samples and where their results go.
 
-use anyhow::Result;
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use chrono::Utc;
 use ferrom::DbSettings;
+
+/// Whether a quick run is asked for: `--quick` among the arguments, or
+/// `FERROM_BENCH_QUICK` set to something other than empty or `0`.
+pub(crate) fn quick_requested(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--quick")
+        || std::env::var("FERROM_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
+}
 
 /// The server: the tests' (`FERROM_TEST_DATABASE_URL` or the local
 /// default), or `FERROM_BENCH_DATABASE_URL`.
@@ -35,6 +46,47 @@ pub(crate) fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The build the benchmark was compiled as: `debug` or `release`.
+pub(crate) fn build_profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}
+
+/// The machine and the moment a report describes.
+pub(crate) struct Machine {
+    /// CPUs available to the process.
+    pub(crate) nproc: usize,
+    /// The CPU's model name.
+    pub(crate) cpu: String,
+    /// Now, in RFC 3339 to the second.
+    pub(crate) date: String,
+    /// `debug` or `release`.
+    pub(crate) build: &'static str,
+}
+
+impl Machine {
+    pub(crate) fn now() -> Machine {
+        Machine {
+            nproc: std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+            cpu: cpu_model(),
+            date: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            build: build_profile(),
+        }
+    }
+}
+
+/// An error naming `what` unless `ok`.
+pub(crate) fn check(ok: bool, what: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        bail!("check failed: {what}")
+    }
+}
+
 /// The samples in ascending order.
 pub(crate) fn sorted(samples: &[f64]) -> Vec<f64> {
     let mut v = samples.to_vec();
@@ -55,4 +107,15 @@ pub(crate) fn median(samples: &[f64]) -> f64 {
 /// `x` rounded to three decimals, for the JSON files.
 pub(crate) fn round3(x: f64) -> f64 {
     (x * 1e3).round() / 1e3
+}
+
+/// Writes `json` (pretty, with a final newline) to `bench/<file>` under the
+/// repository root, and says so on stderr.
+pub(crate) fn write_results(file: &str, json: &serde_json::Value) -> Result<()> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(file);
+    std::fs::write(&path, serde_json::to_string_pretty(json)? + "\n")?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }

@@ -12,14 +12,18 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod tmux;
+
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ferrom::DbSettings;
+use ferrom::command::Input;
 use ferrom::gateway::open_connection;
 use ferrom::testing::{Harness, TestDatabase};
+use ferrom::{Container, DbSettings, Row};
 use sqlx::MySqlConnection;
 
 /// The repository root (where settings.yml and migrations/ are).
@@ -154,14 +158,40 @@ impl Output {
     }
 }
 
+impl From<std::process::Output> for Output {
+    fn from(out: std::process::Output) -> Output {
+        Output {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 /// Runs a command to completion.
 pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run the ferrom binary");
-    Output {
-        status: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    cmd.output().expect("run the ferrom binary").into()
+}
+
+/// Runs a command to completion with `input` written to its stdin (which
+/// is then closed).
+pub fn run_with_input(cmd: &mut Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the command");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write the command's input");
+    child
+        .wait_with_output()
+        .expect("wait for the command")
+        .into()
 }
 
 /// A temporary directory removed on drop.
@@ -197,7 +227,7 @@ impl Drop for TempDir {
 /// A fresh database with the reference schema (copied from the
 /// per-process template the harness migrates), and the reference
 /// application's container on it.
-pub async fn reference_db() -> (TestDb, ferrom::Container) {
+pub async fn reference_db() -> (TestDb, Container) {
     let guard = match harness().database().await {
         Ok(guard) => guard,
         Err(e) => panic!("{e}"),
@@ -208,4 +238,22 @@ pub async fn reference_db() -> (TestDb, ferrom::Container) {
         .await
         .expect("finalize the reference configuration");
     (db, container)
+}
+
+/// Calls the command `name` of `relation` with `input` and returns the one
+/// row it gives; panics on an error or on no row.
+pub async fn call_one(
+    container: &Container,
+    relation: &str,
+    name: &str,
+    input: impl Into<Input>,
+) -> Row {
+    container
+        .command(relation, name)
+        .unwrap()
+        .call(input)
+        .await
+        .unwrap()
+        .into_one()
+        .unwrap()
 }
