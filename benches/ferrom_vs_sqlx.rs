@@ -16,9 +16,11 @@
 //! Each workload runs ferrom and raw sqlx (hand-written SQL, the
 //! application's `#[derive(sqlx::FromRow)]` structs, the round trips a
 //! careful sqlx user makes) on the same database and the same connection
-//! pool, interleaved (ferrom then sqlx on even repeats, sqlx then ferrom on
-//! odd ones) after one untimed warm-up of each; workloads that write get
-//! fresh data before every timed run (untimed). It prints a markdown table
+//! pool, interleaved after one untimed warm-up of each: the workloads of
+//! many small operations (1, 5, 6, 6s) alternate between the sides every
+//! 100 operations within each run, the others alternate whole runs (ferrom
+//! then sqlx on even repeats, sqlx then ferrom on odd ones); workloads that
+//! write get fresh data before every timed run (untimed). It prints a markdown table
 //! and writes `bench/results.json`.
 //!
 //! Peak memory of workload 3 is measured in child processes of this binary
@@ -31,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use chrono::Utc;
-use ferrom::command::Input;
+use ferrom::command::{CommandDefinition, Input, ResultKind, Timestamps};
 use ferrom::testing::Harness;
 use ferrom::{Container, Value};
 use post_analytics::{Company, Post};
@@ -99,6 +101,14 @@ enum Workload {
 }
 
 impl Workload {
+    /// Workloads of many small operations, run interleaved in blocks.
+    fn per_operation(self) -> bool {
+        matches!(
+            self,
+            Workload::Create | Workload::Update | Workload::Lookup | Workload::LookupOneConnection
+        )
+    }
+
     fn id(self) -> &'static str {
         match self {
             Workload::Create => "1",
@@ -138,6 +148,19 @@ fn target(workload: Workload, insert_returning: bool) -> Option<(f64, bool)> {
     }
 }
 
+/// The reference configuration and a bulk-import command: a create that
+/// reads nothing back ([`ResultKind::Count`]), as a bulk load that does
+/// not need the rows registers it (workload 2).
+fn configuration(settings: &ferrom::Settings) -> ferrom::Configuration {
+    let mut config = post_analytics::configuration(settings);
+    config.register_command(
+        CommandDefinition::create("posts", "import")
+            .result(ResultKind::Count)
+            .plugin(Timestamps::new(["scrapped_at", "created_at", "updated_at"])),
+    );
+    config
+}
+
 /// What every workload needs.
 struct Bench {
     container: Container,
@@ -147,11 +170,8 @@ struct Bench {
 }
 
 async fn run(repeats: usize) -> Result<()> {
-    let harness = Harness::new(
-        post_analytics::embedded_migrations()?,
-        post_analytics::configuration,
-    )
-    .with_server(bench_server()?);
+    let harness = Harness::new(post_analytics::embedded_migrations()?, configuration)
+        .with_server(bench_server()?);
     let t = harness.setup().await?;
     let container = t.container.clone();
     let gateway = container.gateway("default")?;
@@ -209,14 +229,24 @@ struct Measured {
 }
 
 async fn measure(bench: &Bench, workload: Workload, repeats: usize) -> Result<Measured> {
-    // Warm-up: statement caches, buffer pool, allocator.
-    run_once(bench, workload, Side::Ferrom, 0).await?;
-    run_once(bench, workload, Side::Sqlx, 0).await?;
     let mut measured = Measured {
         workload,
         ferrom: Vec::new(),
         sqlx: Vec::new(),
     };
+    if workload.per_operation() {
+        // Warm-up: statement caches, buffer pool, allocator.
+        run_interleaved(bench, workload, 0).await?;
+        for repeat in 0..repeats {
+            let (ferrom, sqlx) = run_interleaved(bench, workload, repeat + 1).await?;
+            measured.ferrom.push(ferrom.as_secs_f64() * 1e3);
+            measured.sqlx.push(sqlx.as_secs_f64() * 1e3);
+        }
+        return Ok(report_line(measured));
+    }
+    // Warm-up: statement caches, buffer pool, allocator.
+    run_once(bench, workload, Side::Ferrom).await?;
+    run_once(bench, workload, Side::Sqlx).await?;
     for repeat in 0..repeats {
         let order = if repeat % 2 == 0 {
             [Side::Ferrom, Side::Sqlx]
@@ -224,7 +254,7 @@ async fn measure(bench: &Bench, workload: Workload, repeats: usize) -> Result<Me
             [Side::Sqlx, Side::Ferrom]
         };
         for side in order {
-            let took = run_once(bench, workload, side, repeat + 1).await?;
+            let took = run_once(bench, workload, side).await?;
             let ms = took.as_secs_f64() * 1e3;
             match side {
                 Side::Ferrom => measured.ferrom.push(ms),
@@ -232,56 +262,173 @@ async fn measure(bench: &Bench, workload: Workload, repeats: usize) -> Result<Me
             }
         }
     }
+    Ok(report_line(measured))
+}
+
+/// Prints a workload's medians as it finishes.
+fn report_line(measured: Measured) -> Measured {
     eprintln!(
         "  {:>2} {:<48} ferrom {:>9.2} ms  sqlx {:>9.2} ms",
-        workload.id(),
-        workload.name(),
+        measured.workload.id(),
+        measured.workload.name(),
         median(&measured.ferrom),
         median(&measured.sqlx)
     );
-    Ok(measured)
+    measured
 }
 
-/// One timed run of `workload` on `side`, after its untimed set-up.
-async fn run_once(
+/// Operations per block of an interleaved run.
+const BLOCK: usize = 100;
+
+/// What an interleaved run works on.
+struct Interleaved {
+    /// The post ids each side updates or looks up.
+    ferrom_ids: Vec<i32>,
+    sqlx_ids: Vec<i32>,
+}
+
+/// One timed run of a workload of many small operations (1, 5, 6, 6s) on
+/// both sides at once: blocks of [`BLOCK`] operations alternate between
+/// the sides (ferrom, sqlx, sqlx, ferrom, ...) and each block is timed, so
+/// both sides meet the same machine from moment to moment; the totals are
+/// each side's time for all its operations. Set-up is untimed.
+async fn run_interleaved(
     bench: &Bench,
     workload: Workload,
-    side: Side,
     repeat: usize,
-) -> Result<Duration> {
+) -> Result<(Duration, Duration)> {
     let pool = &bench.pool;
     let container = &bench.container;
-    match workload {
+    let (n, data) = match workload {
         Workload::Create => {
             reset(pool).await?;
+            (
+                2_000,
+                Interleaved {
+                    ferrom_ids: Vec::new(),
+                    sqlx_ids: Vec::new(),
+                },
+            )
+        }
+        Workload::Update => {
+            // Each side updates posts of its own.
+            reset(pool).await?;
+            let company = insert_companies(pool, 1, "update").await?;
+            insert_posts(pool, &company, 4_000, "update").await?;
+            let ids: Vec<i32> = sqlx::query_scalar("SELECT id FROM posts ORDER BY id")
+                .fetch_all(pool)
+                .await?;
+            let (ferrom_ids, sqlx_ids) = ids.split_at(2_000);
+            (
+                2_000,
+                Interleaved {
+                    ferrom_ids: ferrom_ids.to_vec(),
+                    sqlx_ids: sqlx_ids.to_vec(),
+                },
+            )
+        }
+        _ => (
+            5_000,
+            Interleaved {
+                ferrom_ids: bench.read_post_ids[..5_000].to_vec(),
+                sqlx_ids: bench.read_post_ids[..5_000].to_vec(),
+            },
+        ),
+    };
+    // One connection each for 6s, checked out before the clock starts.
+    let one_connection = workload == Workload::LookupOneConnection;
+    let session = if one_connection {
+        Some(container.session().await?)
+    } else {
+        None
+    };
+    let mut conn = if one_connection {
+        Some(pool.acquire().await?)
+    } else {
+        None
+    };
+    let posts = match &session {
+        Some(session) => session.relation("posts")?,
+        None => container.relation("posts")?,
+    };
+
+    let mut took = [Duration::ZERO; 2];
+    let mut done = [0_usize; 2];
+    for (block, first) in (0..n).step_by(BLOCK).enumerate() {
+        let order = if block % 2 == 0 {
+            [Side::Ferrom, Side::Sqlx]
+        } else {
+            [Side::Sqlx, Side::Ferrom]
+        };
+        for side in order {
             let start = Instant::now();
-            let mut ids = 0_i64;
-            for i in 0..2_000 {
-                let name = format!("Company {repeat}-{i}");
-                let domain = format!("https://c{i}.example.com");
-                match side {
-                    Side::Ferrom => {
-                        let companies = container.relation("companies")?;
-                        let row = companies
+            for i in first..(first + BLOCK).min(n) {
+                let ok = match (workload, side) {
+                    (Workload::Create, Side::Ferrom) => {
+                        let row = container
+                            .relation("companies")?
                             .command("create")?
-                            .call([("name", name), ("domain", domain)])
+                            .call([
+                                ("name", format!("Company {repeat}-f{i}")),
+                                ("domain", format!("https://c{i}.example.com")),
+                            ])
                             .await?
                             .into_one()
                             .context("create returned no row")?;
-                        if let Value::Int(id) = row.get("id")? {
-                            ids += id;
+                        matches!(row.get("id")?, Value::Int(id) if *id > 0)
+                    }
+                    (Workload::Create, Side::Sqlx) => {
+                        let name = format!("Company {repeat}-s{i}");
+                        let domain = format!("https://c{i}.example.com");
+                        sqlx_create_company(pool, &name, &domain).await?.id > 0
+                    }
+                    (Workload::Update, Side::Ferrom) => {
+                        let output = container
+                            .relation("posts")?
+                            .by_pk(data.ferrom_ids[i])
+                            .command("update")?
+                            .call([("error", format!("timeout {repeat}-{i}"))])
+                            .await?;
+                        output.len() == 1
+                    }
+                    (Workload::Update, Side::Sqlx) => {
+                        let id = data.sqlx_ids[i];
+                        let error = format!("timeout {repeat}-{i}");
+                        sqlx_update_post(pool, id, &error).await?.id == id
+                    }
+                    (_, Side::Ferrom) => posts
+                        .by_pk(data.ferrom_ids[i])
+                        .map_to::<Post>()
+                        .one()
+                        .await?
+                        .is_some(),
+                    (_, Side::Sqlx) => {
+                        let query =
+                            sqlx::query_as::<_, Post>(SELECT_POST_BY_ID).bind(data.sqlx_ids[i]);
+                        match conn.as_mut() {
+                            Some(conn) => query.fetch_optional(&mut **conn).await?,
+                            None => query.fetch_optional(pool).await?,
                         }
+                        .is_some()
                     }
-                    Side::Sqlx => {
-                        let company = sqlx_create_company(pool, &name, &domain).await?;
-                        ids += i64::from(company.id);
-                    }
-                }
+                };
+                done[side as usize] += usize::from(ok);
             }
-            let took = start.elapsed();
-            check(ids > 0, "creates returned ids")?;
-            Ok(took)
+            took[side as usize] += start.elapsed();
         }
+    }
+    check(
+        done == [n, n],
+        "every operation returned its row on both sides",
+    )?;
+    Ok((took[Side::Ferrom as usize], took[Side::Sqlx as usize]))
+}
+
+/// One timed run of `workload` on `side`, after its untimed set-up.
+async fn run_once(bench: &Bench, workload: Workload, side: Side) -> Result<Duration> {
+    let pool = &bench.pool;
+    let container = &bench.container;
+    match workload {
         Workload::BulkInsert => {
             reset(pool).await?;
             let company = insert_companies(pool, 1, "bulk").await?[0];
@@ -290,7 +437,7 @@ async fn run_once(
                 Side::Ferrom => {
                     container
                         .transaction(|tx| async move {
-                            let create = tx.relation("posts")?.command("create")?;
+                            let create = tx.relation("posts")?.command("import")?;
                             for batch in 0..10 {
                                 let tuples = (0..BATCH).map(|i| {
                                     let n = batch * BATCH + i;
@@ -398,80 +545,11 @@ async fn run_once(
             )?;
             Ok(took)
         }
-        Workload::Update => {
-            reset(pool).await?;
-            let company = insert_companies(pool, 1, "update").await?;
-            insert_posts(pool, &company, 2_000, "update").await?;
-            let ids: Vec<i32> = sqlx::query_scalar("SELECT id FROM posts ORDER BY id")
-                .fetch_all(pool)
-                .await?;
-            let start = Instant::now();
-            let mut updated = 0_usize;
-            for (i, id) in ids.iter().enumerate() {
-                let error = format!("timeout {repeat}-{i}");
-                match side {
-                    Side::Ferrom => {
-                        let output = container
-                            .relation("posts")?
-                            .by_pk(*id)
-                            .command("update")?
-                            .call([("error", error)])
-                            .await?;
-                        updated += output.len();
-                    }
-                    Side::Sqlx => {
-                        let post = sqlx_update_post(pool, *id, &error).await?;
-                        updated += usize::from(post.id == *id);
-                    }
-                }
-            }
-            let took = start.elapsed();
-            check(updated == 2_000, "2,000 rows updated")?;
-            Ok(took)
-        }
-        Workload::Lookup | Workload::LookupOneConnection => {
-            let ids = &bench.read_post_ids[..5_000];
-            let one_connection = workload == Workload::LookupOneConnection;
-            let start = Instant::now();
-            let mut found = 0_usize;
-            match side {
-                Side::Ferrom => {
-                    let session;
-                    let posts = if one_connection {
-                        session = container.session().await?;
-                        session.relation("posts")?
-                    } else {
-                        container.relation("posts")?
-                    };
-                    for id in ids {
-                        let post = posts.by_pk(*id).map_to::<Post>().one().await?;
-                        found += usize::from(post.is_some());
-                    }
-                }
-                Side::Sqlx => {
-                    if one_connection {
-                        let mut conn = pool.acquire().await?;
-                        for id in ids {
-                            let post: Option<Post> = sqlx::query_as(SELECT_POST_BY_ID)
-                                .bind(id)
-                                .fetch_optional(&mut *conn)
-                                .await?;
-                            found += usize::from(post.is_some());
-                        }
-                    } else {
-                        for id in ids {
-                            let post: Option<Post> = sqlx::query_as(SELECT_POST_BY_ID)
-                                .bind(id)
-                                .fetch_optional(pool)
-                                .await?;
-                            found += usize::from(post.is_some());
-                        }
-                    }
-                }
-            }
-            let took = start.elapsed();
-            check(found == 5_000, "5,000 posts found")?;
-            Ok(took)
+        Workload::Create | Workload::Update | Workload::Lookup | Workload::LookupOneConnection => {
+            bail!(
+                "workload {} runs interleaved (run_interleaved)",
+                workload.id()
+            )
         }
     }
 }

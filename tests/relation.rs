@@ -564,6 +564,35 @@ async fn locks_render_for_the_server_and_run() {
     );
 }
 
+/// A relation pinned to one primary key is a plain key lookup for the
+/// server: no `ORDER BY`, and no `LIMIT` when the limit lets the row
+/// through; limits that do not, and offsets, still apply.
+#[tokio::test]
+async fn lookups_by_key_render_as_plain_key_lookups() {
+    let (_db, container) = reference_db().await;
+    seed(&container).await;
+    let posts = container.relation("posts").unwrap();
+    let lookup = posts.by_pk(2);
+    let sql = lookup.limit(2).to_sql().unwrap();
+    assert!(
+        sql.ends_with("FROM `posts` WHERE `posts`.`id` = ?"),
+        "{sql}"
+    );
+    assert_eq!(sql, lookup.to_sql().unwrap());
+    assert_eq!(ids(&lookup.limit(2).to_vec().await.unwrap()), [2]);
+    assert_eq!(
+        lookup.one().await.unwrap().unwrap().get("id").unwrap(),
+        &Value::from(2)
+    );
+    // Limits that hide the row, and offsets, keep their clauses.
+    assert!(lookup.limit(0).to_sql().unwrap().contains("LIMIT"));
+    assert!(lookup.limit(0).to_vec().await.unwrap().is_empty());
+    assert!(lookup.offset(1).to_vec().await.unwrap().is_empty());
+    // Anything that is not the whole key stays ordered.
+    let by_company = posts.filter(("company_id", 1)).limit(2).to_sql().unwrap();
+    assert!(by_company.contains("ORDER BY"), "{by_company}");
+}
+
 #[tokio::test]
 async fn composite_keys_and_huge_in_lists() {
     let (db, container) = reference_db().await;

@@ -80,7 +80,13 @@ impl Exec {
                 .map(Checkout::Pooled)
                 .map_err(|e| gateway.acquire_error(relation, e)),
             Exec::Connection(shared) | Exec::Session(shared) => {
-                Ok(Checkout::Held(shared.clone().lock_owned().await))
+                // Uncontended (the usual case: one caller at a time), the
+                // lock is taken without a future to poll.
+                let guard = match shared.clone().try_lock_owned() {
+                    Ok(guard) => guard,
+                    Err(_) => shared.clone().lock_owned().await,
+                };
+                Ok(Checkout::Held(guard))
             }
         }
     }

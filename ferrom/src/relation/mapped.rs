@@ -152,7 +152,7 @@ where
     /// [`Error::TupleCountMismatch`] when there are several rows; as
     /// [`Mapped::to_vec`].
     pub async fn one(&self) -> Result<Option<T>> {
-        let mut rows = self.fetch(&self.relation.limit(2)).await?;
+        let mut rows = self.fetch(&self.relation.at_most_two()).await?;
         if rows.len() > 1 {
             return Err(Error::TupleCountMismatch {
                 relation: self.relation.name().to_string(),
@@ -169,7 +169,7 @@ where
     ///
     /// [`Error::TupleCountMismatch`] unless there is exactly one row.
     pub async fn one_strict(&self) -> Result<T> {
-        let mut rows = self.fetch(&self.relation.limit(2)).await?;
+        let mut rows = self.fetch(&self.relation.at_most_two()).await?;
         match rows.len() {
             1 => Ok(rows.remove(0)),
             n => Err(Error::TupleCountMismatch {

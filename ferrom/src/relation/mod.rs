@@ -387,7 +387,7 @@ impl Relation {
                     let ty = self
                         .schema_of(c.table.as_deref())
                         .and_then(|s| s.attribute(&c.column).map(|a| a.ty.clone()));
-                    (alias.clone().unwrap_or_else(|| c.column.clone()), ty)
+                    (alias.clone().unwrap_or_else(|| c.column.to_string()), ty)
                 }
                 SelectItem::Aggregate(_, _, alias) => (alias.clone(), None),
             })
@@ -834,7 +834,36 @@ impl Relation {
 
     pub(crate) fn render(&self) -> Result<query::Rendered> {
         self.check()?;
-        sql::render(&self.query, self.inner.gateway.capabilities())
-            .map_err(|e| e.into_error(&self.inner.name))
+        let caps = self.inner.gateway.capabilities();
+        if self.is_single_row() {
+            sql::render_single_row(&self.query, caps)
+        } else {
+            sql::render(&self.query, caps)
+        }
+        .map_err(|e| e.into_error(&self.inner.name))
+    }
+
+    /// The relation limited to two rows, for `one` and `one_strict` to tell
+    /// one row from several; a relation pinned to one key as it is.
+    pub(crate) fn at_most_two(&self) -> std::borrow::Cow<'_, Relation> {
+        if self.is_single_row() && self.query.limit.is_none() && self.query.offset.is_none() {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            std::borrow::Cow::Owned(self.limit(2))
+        }
+    }
+
+    /// Whether the relation returns at most one row whatever its order and
+    /// limit: its condition is "each primary-key column equals a value" and
+    /// nothing (a join, a grouping) multiplies or merges rows.
+    pub(crate) fn is_single_row(&self) -> bool {
+        let q = &self.query;
+        q.joins.is_empty()
+            && q.group.is_empty()
+            && q.having.is_none()
+            && !q.distinct
+            && q.filter
+                .as_ref()
+                .is_some_and(|f| self.pk_equality(f).is_some())
     }
 }

@@ -4,23 +4,42 @@
 //! Identifiers in here have already been checked against the schema by the
 //! builder; values are never rendered into SQL text, only bound.
 
+use std::sync::Arc;
+
 use crate::schema::Type;
 use crate::value::Value;
 
 /// A column, optionally qualified by its table (or join alias).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub(crate) struct ColumnRef {
     /// The table or alias, `None` for the relation's own table.
-    pub(crate) table: Option<String>,
-    /// The column name.
-    pub(crate) column: String,
+    pub(crate) table: Option<Arc<str>>,
+    /// The column name (shared: relations are cloned on every builder
+    /// call, and their select lists with them).
+    pub(crate) column: Arc<str>,
+}
+
+/// Equal names; names shared by clones compare by pointer.
+fn same_name(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
+}
+
+impl PartialEq for ColumnRef {
+    fn eq(&self, other: &ColumnRef) -> bool {
+        same_name(&self.column, &other.column)
+            && match (&self.table, &other.table) {
+                (None, None) => true,
+                (Some(a), Some(b)) => same_name(a, b),
+                _ => false,
+            }
+    }
 }
 
 impl ColumnRef {
     pub(crate) fn new(table: Option<&str>, column: &str) -> Self {
         ColumnRef {
-            table: table.map(str::to_string),
-            column: column.to_string(),
+            table: table.map(Arc::from),
+            column: Arc::from(column),
         }
     }
 }

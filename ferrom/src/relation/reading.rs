@@ -127,7 +127,7 @@ impl Relation {
     /// [`Error::TupleCountMismatch`] when there is more than one row; as
     /// [`Relation::to_vec`].
     pub async fn one(&self) -> Result<Option<Row>> {
-        let mut rows = self.limit(2).to_vec().await?;
+        let mut rows = self.at_most_two().to_vec().await?;
         if rows.len() > 1 {
             return Err(Error::TupleCountMismatch {
                 relation: self.name().to_string(),
@@ -145,7 +145,7 @@ impl Relation {
     /// [`Error::TupleCountMismatch`] when there are none or several; as
     /// [`Relation::to_vec`].
     pub async fn one_strict(&self) -> Result<Row> {
-        let mut rows = self.limit(2).to_vec().await?;
+        let mut rows = self.at_most_two().to_vec().await?;
         match rows.len() {
             1 => Ok(rows.remove(0)),
             n => Err(Error::TupleCountMismatch {

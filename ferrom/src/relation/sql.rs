@@ -167,6 +167,22 @@ pub(crate) fn render(query: &Query, caps: &Capabilities) -> Result<Rendered, Ren
     w.finish()
 }
 
+/// [`render`] for a query its caller knows returns at most one row (its
+/// condition pins the whole primary key, and it has no join): without
+/// `ORDER BY`, and without `LIMIT` when the limit lets that row through.
+/// A prepared `... WHERE id = ?` is planned as a key lookup, where `ORDER
+/// BY id LIMIT ?` costs the server a sort check and a bound limit on every
+/// execution.
+pub(crate) fn render_single_row(
+    query: &Query,
+    caps: &Capabilities,
+) -> Result<Rendered, RenderError> {
+    let mut w = Writer::new(query);
+    w.single_row = query.offset.unwrap_or(0) == 0 && query.limit.is_none_or(|l| l >= 1);
+    w.select(query, caps, Projection::Items)?;
+    w.finish()
+}
+
 /// `SELECT COUNT(*)` of the rows the query returns.
 ///
 /// When the query has `DISTINCT`, `GROUP BY`, `HAVING`, `LIMIT`, `OFFSET` or
@@ -248,6 +264,7 @@ pub(crate) fn render_condition(
         sql: std::mem::take(sql),
         binds: std::mem::take(binds),
         base: table,
+        single_row: false,
     };
     let result = w.cond(cond, Clause::Where, false);
     *sql = w.sql;
@@ -344,6 +361,8 @@ struct Writer<'q> {
     binds: Vec<Value>,
     /// The query's own table: what a column without a table belongs to.
     base: &'q str,
+    /// The query returns at most one row: no `ORDER BY` or `LIMIT`.
+    single_row: bool,
 }
 
 impl<'q> Writer<'q> {
@@ -352,6 +371,7 @@ impl<'q> Writer<'q> {
             sql: String::with_capacity(capacity(query)),
             binds: Vec::new(),
             base: &query.table,
+            single_row: false,
         }
     }
 
@@ -401,11 +421,13 @@ impl<'q> Writer<'q> {
         }
         self.source_and_filter(query)?;
         self.group_having(query)?;
-        let paged = query.limit.is_some() || query.offset.is_some();
-        if projection == Projection::Items || paged {
-            self.order(query);
+        if !self.single_row {
+            let paged = query.limit.is_some() || query.offset.is_some();
+            if projection == Projection::Items || paged {
+                self.order(query);
+            }
+            self.limit_offset(query);
         }
-        self.limit_offset(query);
         self.lock(query.lock, caps)
     }
 
@@ -639,6 +661,7 @@ impl<'q> Writer<'q> {
             sql: std::mem::take(&mut self.sql),
             binds: std::mem::take(&mut self.binds),
             base: &query.table,
+            single_row: false,
         };
         let result = inner.subquery_select(query);
         self.sql = inner.sql;

@@ -73,7 +73,7 @@ impl Relation {
 
     /// The key values when `cond` is exactly "each primary-key column
     /// equals a value".
-    fn pk_equality(&self, cond: &Cond) -> Option<Vec<Value>> {
+    pub(crate) fn pk_equality(&self, cond: &Cond) -> Option<Vec<Value>> {
         let pk = self.schema().primary_key_names();
         if pk.is_empty() {
             return None;
@@ -88,7 +88,7 @@ impl Relation {
                         && !value.is_null()
                         && !matches!(value, Value::List(_)) =>
                 {
-                    let at = pk.iter().position(|p| *p == col.column)?;
+                    let at = pk.iter().position(|p| **p == *col.column)?;
                     if found[at].is_some() {
                         return None;
                     }
@@ -161,6 +161,12 @@ impl Relation {
     ) -> Result<Rendered> {
         let mut query = self.bare_query();
         query.filter = Some(keys_condition(key, keys));
+        let caps = self.gateway().capabilities();
+        if let [_] = keys {
+            // One full key value: one row at most, so no ORDER BY (a plain
+            // key lookup for the server).
+            return sql::render_single_row(&query, caps).map_err(|e| e.into_error(self.name()));
+        }
         query.order = self
             .schema()
             .primary_key_names()
@@ -170,7 +176,7 @@ impl Relation {
                 descending: false,
             })
             .collect();
-        sql::render(&query, self.gateway().capabilities()).map_err(|e| e.into_error(self.name()))
+        sql::render(&query, caps).map_err(|e| e.into_error(self.name()))
     }
 
     /// `UPDATE <table> SET <set> WHERE <key> IN <keys>`.
@@ -272,15 +278,20 @@ pub(crate) fn key_batch(key_len: usize, other: usize) -> usize {
 /// composite one.
 fn keys_condition(key: &[String], keys: &[Vec<Value>]) -> Cond {
     let column = |name: &str| Operand::Column(ColumnRef::new(None, name));
-    match key {
-        [only] => Cond::In(
+    match (key, keys) {
+        ([only], [one]) => Cond::Cmp(
+            column(only),
+            CmpOp::Eq,
+            one.first().cloned().unwrap_or(Value::Null),
+        ),
+        ([only], _) => Cond::In(
             column(only),
             keys.iter()
                 .map(|k| k.first().cloned().unwrap_or(Value::Null))
                 .collect(),
             false,
         ),
-        _ => Cond::Or(
+        (_, _) => Cond::Or(
             keys.iter()
                 .map(|k| {
                     Cond::And(
