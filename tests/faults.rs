@@ -399,8 +399,10 @@ async fn a_server_crash_and_restart_mid_workload_loses_and_duplicates_nothing() 
         || count(&ledger.ok, UP) >= 40,
     )
     .await;
-    server.kill();
+    // DOWN first: a call that fails while the phase still reads UP failed
+    // before any fault.
     phase.store(DOWN, Ordering::SeqCst);
+    server.kill();
     wait_for(
         Duration::from_secs(30),
         "failures while the server is down",

@@ -149,6 +149,10 @@ pub(crate) fn in_order(
     positions: &[usize],
     wanted: &[Vec<Value>],
 ) -> Result<Vec<MySqlRow>> {
+    if rows.len() <= 1 {
+        // Nothing to order (a re-read by one key).
+        return Ok(rows);
+    }
     let mut by_key: HashMap<String, Vec<usize>> = HashMap::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         by_key

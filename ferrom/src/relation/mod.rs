@@ -98,6 +98,9 @@ pub struct Relation {
     page: Option<(u64, u64)>,
     /// What is eager-loaded with its rows (`combine`, `wrap`), if anything.
     graph: Option<Arc<combine::Graph>>,
+    /// Every attribute of the table, no condition, no order: where the
+    /// statements commands render by key start (shared, built once).
+    bare: Arc<Query>,
 }
 
 impl fmt::Debug for Relation {
@@ -142,6 +145,10 @@ impl Relation {
             lock: None,
         };
         let columns = Columns::for_schema(&schema);
+        let bare = Arc::new(Query {
+            order: Vec::new(),
+            ..query.clone()
+        });
         Relation {
             inner: Arc::new(inner),
             exec: Exec::Pool,
@@ -150,6 +157,7 @@ impl Relation {
             error: None,
             page: None,
             graph: None,
+            bare,
         }
     }
 

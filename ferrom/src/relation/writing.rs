@@ -103,24 +103,7 @@ impl Relation {
     /// A query over the table's every attribute with no condition and no
     /// order.
     fn bare_query(&self) -> Query {
-        let schema = self.schema();
-        Query {
-            table: schema.table().to_string(),
-            select: schema
-                .attributes()
-                .iter()
-                .map(|a| SelectItem::Column(ColumnRef::new(None, &a.name), None))
-                .collect(),
-            distinct: false,
-            joins: Vec::new(),
-            filter: None,
-            group: Vec::new(),
-            having: None,
-            order: Vec::new(),
-            limit: None,
-            offset: None,
-            lock: None,
-        }
+        (*self.bare).clone()
     }
 
     /// `SELECT <columns> ... FOR UPDATE` of the relation's own rows (its
