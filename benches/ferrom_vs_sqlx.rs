@@ -20,9 +20,9 @@
 //! many small operations (1, 5, 6, 6s) alternate between the sides every
 //! 100 operations within each run, the bulk insert (2) every batch of
 //! 1,000 rows (both transactions open at once), and the reads (3, 3d, 4)
-//! alternate whole runs (ferrom then sqlx on even repeats, sqlx then
-//! ferrom on odd ones); workloads that write get fresh data before every
-//! timed run (untimed). It prints a markdown table
+//! alternate whole runs (ferrom then sqlx, then sqlx then ferrom; three
+//! runs per repeat, as each is short); workloads that write get fresh data
+//! before every timed run (untimed). It prints a markdown table
 //! and writes `bench/results.json`.
 //!
 //! Peak memory of workload 3 is measured in child processes of this binary
@@ -253,7 +253,9 @@ async fn measure(bench: &Bench, workload: Workload, repeats: usize) -> Result<Me
     // Warm-up: statement caches, buffer pool, allocator.
     run_once(bench, workload, Side::Ferrom).await?;
     run_once(bench, workload, Side::Sqlx).await?;
-    for repeat in 0..repeats {
+    // A read is one statement of a few tens of milliseconds, timed as a
+    // whole run: READ_RUNS times as many runs steady its median.
+    for repeat in 0..repeats * READ_RUNS {
         let order = if repeat % 2 == 0 {
             [Side::Ferrom, Side::Sqlx]
         } else {
@@ -282,6 +284,9 @@ fn report_line(measured: Measured) -> Measured {
     );
     measured
 }
+
+/// Runs per repeat of the read workloads (3, 3d, 4).
+const READ_RUNS: usize = 3;
 
 /// Operations per block of an interleaved run.
 const BLOCK: usize = 100;
