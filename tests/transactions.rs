@@ -270,9 +270,8 @@ async fn deadlocks_are_their_variant_and_retry_recovers() {
     assert!(matches!(errors[0], Error::Deadlock { .. }), "{}", errors[0]);
 }
 
-#[tokio::test]
-async fn lock_wait_timeout_is_its_variant() {
-    let (_db, container) = reference_db().await;
+/// A company, and a transaction holding its row locked (`FOR UPDATE`).
+async fn hold_a_locked_company(container: &ferrom::Container) -> ferrom::Transaction {
     let companies = container.relation("companies").unwrap();
     companies.read(INSERT, &["locked".into()]).await.unwrap();
     let holder = container.begin().await.unwrap();
@@ -282,6 +281,13 @@ async fn lock_wait_timeout_is_its_variant() {
         .read("SELECT * FROM companies FOR UPDATE", &[])
         .await
         .unwrap();
+    holder
+}
+
+#[tokio::test]
+async fn lock_wait_timeout_is_its_variant() {
+    let (_db, container) = reference_db().await;
+    let holder = hold_a_locked_company(&container).await;
     let waiter = container.begin().await.unwrap();
     let w = waiter.relation("companies").unwrap();
     w.read("SET SESSION innodb_lock_wait_timeout = 1", &[])
@@ -306,14 +312,7 @@ async fn lock_wait_timeout_is_its_variant() {
 async fn retry_recovers_from_a_lock_wait_timeout() {
     let (_db, container) = reference_db().await;
     let companies = container.relation("companies").unwrap();
-    companies.read(INSERT, &["locked".into()]).await.unwrap();
-    let holder = container.begin().await.unwrap();
-    holder
-        .relation("companies")
-        .unwrap()
-        .read("SELECT * FROM companies FOR UPDATE", &[])
-        .await
-        .unwrap();
+    let holder = hold_a_locked_company(&container).await;
     let first_failed = Arc::new(tokio::sync::Notify::new());
     let release = {
         let first_failed = first_failed.clone();

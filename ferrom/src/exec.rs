@@ -45,6 +45,17 @@ pub(crate) struct Statement<'a> {
     pub(crate) relation: Option<&'a str>,
 }
 
+/// A connection checked out of `gateway`'s pool to run several statements
+/// on, one after the other (a transaction's, a session's, a command's).
+///
+/// # Errors
+///
+/// As [`Gateway::acquire`].
+pub(crate) async fn hold(gateway: &Gateway, relation: Option<&str>) -> Result<SharedConnection> {
+    let conn = gateway.acquire_for(relation).await?;
+    Ok(Arc::new(Mutex::new(Some(conn))))
+}
+
 fn closed(gateway: &Gateway) -> Error {
     Error::ConnectionLost {
         url: gateway.url().to_string(),
@@ -73,12 +84,7 @@ impl Exec {
     /// The connection a statement runs on.
     async fn checkout(&self, gateway: &Gateway, relation: Option<&str>) -> Result<Checkout> {
         match self {
-            Exec::Pool => gateway
-                .pool()
-                .acquire()
-                .await
-                .map(Checkout::Pooled)
-                .map_err(|e| gateway.acquire_error(relation, e)),
+            Exec::Pool => gateway.acquire_for(relation).await.map(Checkout::Pooled),
             Exec::Connection(shared) | Exec::Session(shared) => {
                 // Uncontended (the usual case: one caller at a time), the
                 // lock is taken without a future to poll.

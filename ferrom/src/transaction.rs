@@ -32,11 +32,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Mutex;
-
 use crate::container::Container;
 use crate::error::{Error, Result};
-use crate::exec::{Exec, SharedConnection, Statement};
+use crate::exec::{Exec, SharedConnection, Statement, hold};
 use crate::gateway::Gateway;
 use crate::relation::Relation;
 
@@ -78,7 +76,7 @@ struct Held {
 impl Held {
     async fn take(container: &Container, gateway: &str, in_transaction: bool) -> Result<Held> {
         let gateway = container.gateway(gateway)?.clone();
-        let conn = gateway.acquire().await?;
+        let conn = hold(&gateway, None).await?;
         let relations = container
             .relations()
             .iter()
@@ -90,7 +88,7 @@ impl Held {
         Ok(Held {
             in_transaction,
             gateway,
-            conn: Arc::new(Mutex::new(Some(conn))),
+            conn,
             relations,
         })
     }

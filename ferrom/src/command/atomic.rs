@@ -17,21 +17,39 @@
 //! failed, or an `Atomic` dropped mid-way because its future was dropped)
 //! is closed rather than returned to the pool.
 
-use std::sync::Arc;
-
-use tokio::sync::Mutex;
-
 use crate::error::{Error, Result};
-use crate::exec::{Exec, SharedConnection, Statement};
+use crate::exec::{Exec, SharedConnection, Statement, hold};
 use crate::relation::Relation;
 
 const SAVEPOINT: &str = "SAVEPOINT ferrom_command";
 const RELEASE: &str = "RELEASE SAVEPOINT ferrom_command";
 const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT ferrom_command";
 
+/// Runs `work` on `relation`'s statements as one unit when `needed`: in a
+/// transaction (or savepoint) begun before and ended after it, committed
+/// when it succeeds; otherwise (one statement, atomic by itself) directly
+/// on `relation`.
+///
+/// # Errors
+///
+/// `work`'s error (then rolled back), or the error of beginning or ending
+/// the unit.
+pub(crate) async fn atomically<T>(
+    relation: &Relation,
+    needed: bool,
+    work: impl AsyncFnOnce(&Relation) -> Result<T>,
+) -> Result<T> {
+    if !needed {
+        return work(relation).await;
+    }
+    let atomic = Atomic::begin(relation).await?;
+    let result = work(atomic.relation()).await;
+    atomic.finish(result).await
+}
+
 /// A relation bound to a connection inside a transaction (or savepoint)
 /// for the duration of one command.
-pub(crate) struct Atomic {
+struct Atomic {
     relation: Relation,
     /// The connection this `Atomic` took from the pool, when it did.
     owned: Option<SharedConnection>,
@@ -45,7 +63,7 @@ impl Atomic {
     /// # Errors
     ///
     /// The pool's or the server's error, classified.
-    pub(crate) async fn begin(relation: &Relation) -> Result<Atomic> {
+    async fn begin(relation: &Relation) -> Result<Atomic> {
         match &relation.exec {
             Exec::Connection(_) => {
                 run(relation, SAVEPOINT).await?;
@@ -66,13 +84,7 @@ impl Atomic {
                 })
             }
             Exec::Pool => {
-                let gateway = relation.gateway();
-                let conn = gateway
-                    .pool()
-                    .acquire()
-                    .await
-                    .map_err(|e| gateway.acquire_error(Some(relation.name()), e))?;
-                let shared: SharedConnection = Arc::new(Mutex::new(Some(conn)));
+                let shared = hold(relation.gateway(), Some(relation.name())).await?;
                 let atomic = Atomic {
                     relation: relation.with_exec(Exec::Connection(shared.clone())),
                     owned: Some(shared),
@@ -85,7 +97,7 @@ impl Atomic {
     }
 
     /// The relation, its statements running inside the unit of work.
-    pub(crate) fn relation(&self) -> &Relation {
+    fn relation(&self) -> &Relation {
         &self.relation
     }
 
@@ -97,7 +109,7 @@ impl Atomic {
     ///
     /// `result`'s error; or, when `result` is `Ok`, the error of the
     /// `COMMIT` / `RELEASE SAVEPOINT`.
-    pub(crate) async fn finish<T>(mut self, result: Result<T>) -> Result<T> {
+    async fn finish<T>(mut self, result: Result<T>) -> Result<T> {
         let ending = match (self.savepoint, result.is_ok()) {
             (true, true) => RELEASE,
             (true, false) => ROLLBACK_TO,

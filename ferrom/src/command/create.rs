@@ -15,7 +15,7 @@
 
 use sqlx::mysql::MySqlRow;
 
-use super::atomic::Atomic;
+use super::atomic::atomically;
 use super::input::Tuple;
 use super::keys::{self, ReadKey};
 use super::registry::AutoIncrement;
@@ -62,12 +62,10 @@ pub(crate) async fn create(cmd: &Command, tuples: &[Tuple]) -> Result<Vec<MySqlR
             cmd.relation.schema().table()
         ))
     })?;
-    if tuples.len() == 1 {
-        return insert_and_reread(cmd, &cmd.relation, tuples, &key).await;
-    }
-    let atomic = Atomic::begin(&cmd.relation).await?;
-    let result = insert_and_reread(cmd, atomic.relation(), tuples, &key).await;
-    atomic.finish(result).await
+    atomically(&cmd.relation, tuples.len() > 1, async |relation| {
+        insert_and_reread(cmd, relation, tuples, &key).await
+    })
+    .await
 }
 
 /// Inserts `tuples` and reads nothing back (result `Count`): one `INSERT`
@@ -80,22 +78,21 @@ pub(crate) async fn create_count(cmd: &Command, tuples: &[Tuple]) -> Result<u64>
     let columns = union_columns(cmd, tuples);
     let per_statement = rows_per_statement(columns.len());
     let table = cmd.relation.schema().table();
-    let insert_all = async |relation: &Relation| -> Result<u64> {
-        let mut inserted = 0;
-        for batch in tuples.chunks(per_statement) {
-            let insert = render_insert(table, &columns, batch, OnConflict::Fail, None);
-            inserted += execute(relation, &insert.sql, &insert.binds)
-                .await?
-                .rows_affected();
-        }
-        Ok(inserted)
-    };
-    if tuples.len() <= per_statement {
-        return insert_all(&cmd.relation).await;
-    }
-    let atomic = Atomic::begin(&cmd.relation).await?;
-    let result = insert_all(atomic.relation()).await;
-    atomic.finish(result).await
+    atomically(
+        &cmd.relation,
+        tuples.len() > per_statement,
+        async |relation| {
+            let mut inserted = 0;
+            for batch in tuples.chunks(per_statement) {
+                let insert = render_insert(table, &columns, batch, OnConflict::Fail, None);
+                inserted += execute(relation, &insert.sql, &insert.binds)
+                    .await?
+                    .rows_affected();
+            }
+            Ok(inserted)
+        },
+    )
+    .await
 }
 
 async fn create_returning(cmd: &Command, tuples: &[Tuple]) -> Result<Vec<MySqlRow>> {
@@ -103,21 +100,20 @@ async fn create_returning(cmd: &Command, tuples: &[Tuple]) -> Result<Vec<MySqlRo
     let returning = all_columns(cmd);
     let per_statement = rows_per_statement(columns.len());
     let table = cmd.relation.schema().table();
-    if tuples.len() <= per_statement {
-        let insert = render_insert(table, &columns, tuples, OnConflict::Fail, Some(&returning));
-        return fetch(&cmd.relation, &insert.sql, &insert.binds).await;
-    }
-    let atomic = Atomic::begin(&cmd.relation).await?;
-    let result = async {
-        let mut rows = Vec::with_capacity(tuples.len());
-        for batch in tuples.chunks(per_statement) {
-            let insert = render_insert(table, &columns, batch, OnConflict::Fail, Some(&returning));
-            rows.extend(fetch(atomic.relation(), &insert.sql, &insert.binds).await?);
-        }
-        Ok(rows)
-    }
-    .await;
-    atomic.finish(result).await
+    atomically(
+        &cmd.relation,
+        tuples.len() > per_statement,
+        async |relation| {
+            let mut rows = Vec::with_capacity(tuples.len());
+            for batch in tuples.chunks(per_statement) {
+                let insert =
+                    render_insert(table, &columns, batch, OnConflict::Fail, Some(&returning));
+                rows.extend(fetch(relation, &insert.sql, &insert.binds).await?);
+            }
+            Ok(rows)
+        },
+    )
+    .await
 }
 
 /// Inserts on `relation` (the command's, or one bound to a transaction),

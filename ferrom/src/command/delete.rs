@@ -10,7 +10,7 @@
 
 use sqlx::mysql::MySqlRow;
 
-use super::atomic::Atomic;
+use super::atomic::atomically;
 use super::keys;
 use super::{Command, execute, fetch};
 use crate::error::Result;
@@ -24,12 +24,7 @@ pub(crate) async fn delete(cmd: &Command) -> Result<Vec<MySqlRow>> {
         let delete = cmd.relation.render_delete(None, true)?;
         return fetch(&cmd.relation, &delete.sql, &delete.binds).await;
     }
-    // Rendered first so that a relation that cannot be rendered (too many
-    // parameters) sends nothing, not even BEGIN.
-    cmd.relation.render_locked_select(None)?;
-    let atomic = Atomic::begin(&cmd.relation).await?;
-    let result = delete_locked(cmd, atomic.relation(), &target).await;
-    atomic.finish(result).await
+    delete_in_transaction(cmd, &target).await
 }
 
 /// Deletes the command's relation's rows and reads nothing back (result
@@ -44,14 +39,20 @@ pub(crate) async fn delete_count(cmd: &Command) -> Result<u64> {
             .await?
             .rows_affected());
     }
-    // Rendered first so that a relation that cannot be rendered (too many
-    // parameters) sends nothing, not even BEGIN.
+    let rows = delete_in_transaction(cmd, &target).await?;
+    Ok(rows.len() as u64)
+}
+
+/// Locks the relation's rows and deletes them by key, in a transaction;
+/// returns them as they were. The locking select is rendered first, so a
+/// relation that cannot be rendered (too many parameters) sends nothing,
+/// not even `BEGIN`.
+async fn delete_in_transaction(cmd: &Command, target: &Target) -> Result<Vec<MySqlRow>> {
     cmd.relation.render_locked_select(None)?;
-    let atomic = Atomic::begin(&cmd.relation).await?;
-    let result = delete_locked(cmd, atomic.relation(), &target)
-        .await
-        .map(|rows| rows.len() as u64);
-    atomic.finish(result).await
+    atomically(&cmd.relation, true, async |relation| {
+        delete_locked(cmd, relation, target).await
+    })
+    .await
 }
 
 async fn delete_locked(

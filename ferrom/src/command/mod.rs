@@ -197,12 +197,12 @@ impl Command {
     /// [`Error::Check`], [`Error::DataTooLong`], [`Error::Deadlock`], ...
     /// A command of several statements then has written nothing.
     pub async fn call(&self, input: impl Into<Input>) -> Result<CommandOutput> {
-        let written = self.run(input.into()).await?;
-        Ok(match (self.definition.result, written) {
-            (ResultKind::Count, Written::Count(n)) => CommandOutput::Count(n),
-            (ResultKind::One, Written::Rows(rows)) => CommandOutput::One(rows.into_iter().next()),
-            (_, Written::Rows(rows)) => CommandOutput::Many(rows),
-            (_, Written::Count(n)) => CommandOutput::Count(n),
+        Ok(match self.run(input.into()).await? {
+            Written::Count(n) => CommandOutput::Count(n),
+            Written::Rows(rows) if self.definition.result == ResultKind::One => {
+                CommandOutput::One(rows.into_iter().next())
+            }
+            Written::Rows(rows) => CommandOutput::Many(rows),
         })
     }
 

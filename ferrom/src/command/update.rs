@@ -9,18 +9,15 @@
 //!
 //! No matching row: nothing is changed and nothing returned.
 
-use std::sync::Arc;
-
 use sqlx::mysql::MySqlRow;
-use tokio::sync::Mutex;
 
-use super::atomic::Atomic;
+use super::atomic::atomically;
 use super::create::reread;
 use super::input::Tuple;
 use super::keys;
 use super::{Command, execute, fetch};
 use crate::error::Result;
-use crate::exec::{Exec, SharedConnection};
+use crate::exec::{Exec, hold};
 use crate::relation::Relation;
 use crate::relation::writing::{Target, key_batch};
 use crate::value::Value;
@@ -64,13 +61,7 @@ pub(crate) async fn update(cmd: &Command, tuple: Tuple) -> Result<Vec<MySqlRow>>
             // checkout, and its ping, instead of two.
             let relation = match &cmd.relation.exec {
                 Exec::Pool if !set.is_empty() => {
-                    let gateway = cmd.relation.gateway();
-                    let conn = gateway
-                        .pool()
-                        .acquire()
-                        .await
-                        .map_err(|e| gateway.acquire_error(Some(cmd.relation.name()), e))?;
-                    let shared: SharedConnection = Arc::new(Mutex::new(Some(conn)));
+                    let shared = hold(cmd.relation.gateway(), Some(cmd.relation.name())).await?;
                     cmd.relation.with_exec(Exec::Connection(shared))
                 }
                 _ => cmd.relation.clone(),
@@ -83,12 +74,10 @@ pub(crate) async fn update(cmd: &Command, tuple: Tuple) -> Result<Vec<MySqlRow>>
             reread(cmd, &relation, &pk, &[new_key]).await
         }
         _ => {
-            // Rendered first so that a relation that cannot be rendered
-            // (too many parameters) sends nothing, not even BEGIN.
-            cmd.relation.render_locked_select(Some(&pk))?;
-            let atomic = Atomic::begin(&cmd.relation).await?;
-            let result = update_locked(cmd, atomic.relation(), &pk, &set).await;
-            atomic.finish(result).await
+            in_transaction(cmd, &pk, async |relation| {
+                update_locked(cmd, relation, &pk, &set).await
+            })
+            .await
         }
     }
 }
@@ -110,16 +99,25 @@ pub(crate) async fn update_count(cmd: &Command, tuple: Tuple) -> Result<u64> {
                 .rows_affected())
         }
         _ => {
-            // Rendered first so that a relation that cannot be rendered
-            // (too many parameters) sends nothing, not even BEGIN.
-            cmd.relation.render_locked_select(Some(&pk))?;
-            let atomic = Atomic::begin(&cmd.relation).await?;
-            let result = update_keys(atomic.relation(), &pk, &set)
-                .await
-                .map(|keys| keys.len() as u64);
-            atomic.finish(result).await
+            let keys = in_transaction(cmd, &pk, async |relation| {
+                update_keys(relation, &pk, &set).await
+            })
+            .await?;
+            Ok(keys.len() as u64)
         }
     }
+}
+
+/// Runs `work` on the relation in a transaction. The locking select is
+/// rendered first, so a relation that cannot be rendered (too many
+/// parameters) sends nothing, not even `BEGIN`.
+async fn in_transaction<T>(
+    cmd: &Command,
+    pk: &[String],
+    work: impl AsyncFnOnce(&Relation) -> Result<T>,
+) -> Result<T> {
+    cmd.relation.render_locked_select(Some(pk))?;
+    atomically(&cmd.relation, true, work).await
 }
 
 async fn update_locked(

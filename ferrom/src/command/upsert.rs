@@ -17,7 +17,7 @@
 
 use sqlx::mysql::MySqlRow;
 
-use super::atomic::Atomic;
+use super::atomic::atomically;
 use super::create::{reread, union_columns};
 use super::input::Tuple;
 use super::keys::{self, ReadKey};
@@ -71,14 +71,11 @@ pub(crate) async fn upsert(cmd: &Command, tuples: &[Tuple], ignore: bool) -> Res
             report_id: report_id.as_deref(),
         }
     };
-    let per_statement = rows_per_statement(columns.len());
-    if tuples.len() <= per_statement {
-        return write_and_reread(cmd, &cmd.relation, tuples, &columns, on_conflict, &key).await;
-    }
-    let atomic = Atomic::begin(&cmd.relation).await?;
-    let result =
-        write_and_reread(cmd, atomic.relation(), tuples, &columns, on_conflict, &key).await;
-    atomic.finish(result).await
+    let several = tuples.len() > rows_per_statement(columns.len());
+    atomically(&cmd.relation, several, async |relation| {
+        write_and_reread(cmd, relation, tuples, &columns, on_conflict, &key).await
+    })
+    .await
 }
 
 async fn write_and_reread(

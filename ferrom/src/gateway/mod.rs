@@ -106,15 +106,24 @@ impl Gateway {
     /// - [`Error::ConnectionLost`] when the pool could not open a new
     ///   connection in that time (the server is down or unreachable).
     pub async fn acquire(&self) -> Result<PoolConnection<MySql>> {
+        self.acquire_for(None).await
+    }
+
+    /// [`Gateway::acquire`] for a statement about `relation`, which other
+    /// errors name.
+    pub(crate) async fn acquire_for(
+        &self,
+        relation: Option<&str>,
+    ) -> Result<PoolConnection<MySql>> {
         self.pool
             .acquire()
             .await
-            .map_err(|e| self.acquire_error(None, e))
+            .map_err(|e| self.acquire_error(relation, e))
     }
 
     /// Classifies a failed checkout: a full pool that stayed busy, or a
     /// server that would not take a new connection.
-    pub(crate) fn acquire_error(&self, relation: Option<&str>, e: sqlx::Error) -> Error {
+    fn acquire_error(&self, relation: Option<&str>, e: sqlx::Error) -> Error {
         match e {
             sqlx::Error::PoolTimedOut if self.pool.size() >= self.settings.pool_size => {
                 Error::PoolTimeout {
