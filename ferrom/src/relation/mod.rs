@@ -842,12 +842,11 @@ impl Relation {
 
     pub(crate) fn render(&self) -> Result<query::Rendered> {
         self.check()?;
-        let caps = self.inner.gateway.capabilities();
-        if self.is_single_row() {
-            sql::render_single_row(&self.query, caps)
-        } else {
-            sql::render(&self.query, caps)
-        }
+        sql::render_rows(
+            &self.query,
+            self.inner.gateway.capabilities(),
+            self.is_single_row(),
+        )
         .map_err(|e| e.into_error(&self.inner.name))
     }
 

@@ -162,23 +162,23 @@ impl RenderError {
 /// `WHERE`), a lock wait the server lacks, or more than [`MAX_PARAMETERS`]
 /// placeholders.
 pub(crate) fn render(query: &Query, caps: &Capabilities) -> Result<Rendered, RenderError> {
-    let mut w = Writer::new(query);
-    w.select(query, caps, Projection::Items)?;
-    w.finish()
+    render_rows(query, caps, false)
 }
 
-/// [`render`] for a query its caller knows returns at most one row (its
-/// condition pins the whole primary key, and it has no join): without
-/// `ORDER BY`, and without `LIMIT` when the limit lets that row through.
-/// A prepared `... WHERE id = ?` is planned as a key lookup, where `ORDER
-/// BY id LIMIT ?` costs the server a sort check and a bound limit on every
-/// execution.
-pub(crate) fn render_single_row(
+/// [`render`], told whether the query returns at most one row (its
+/// condition pins the whole primary key, and it has no join). Such a query
+/// goes without `ORDER BY`, and without `LIMIT` when the limit lets that
+/// row through: a prepared `... WHERE id = ?` is planned as a key lookup,
+/// where `ORDER BY id LIMIT ?` costs the server a sort check and a bound
+/// limit on every execution.
+pub(crate) fn render_rows(
     query: &Query,
     caps: &Capabilities,
+    single_row: bool,
 ) -> Result<Rendered, RenderError> {
     let mut w = Writer::new(query);
-    w.single_row = query.offset.unwrap_or(0) == 0 && query.limit.is_none_or(|l| l >= 1);
+    w.single_row =
+        single_row && query.offset.unwrap_or(0) == 0 && query.limit.is_none_or(|l| l >= 1);
     w.select(query, caps, Projection::Items)?;
     w.finish()
 }

@@ -144,12 +144,9 @@ impl Relation {
     ) -> Result<Rendered> {
         let mut query = self.bare_query();
         query.filter = Some(keys_condition(key, keys));
-        let caps = self.gateway().capabilities();
-        if let [_] = keys {
-            // One full key value: one row at most, so no ORDER BY (a plain
-            // key lookup for the server).
-            return sql::render_single_row(&query, caps).map_err(|e| e.into_error(self.name()));
-        }
+        // One full key value is one row at most: no ORDER BY (a plain key
+        // lookup for the server).
+        let single_row = keys.len() == 1;
         query.order = self
             .schema()
             .primary_key_names()
@@ -159,7 +156,8 @@ impl Relation {
                 descending: false,
             })
             .collect();
-        sql::render(&query, caps).map_err(|e| e.into_error(self.name()))
+        sql::render_rows(&query, self.gateway().capabilities(), single_row)
+            .map_err(|e| e.into_error(self.name()))
     }
 
     /// `UPDATE <table> SET <set> WHERE <key> IN <keys>`.
