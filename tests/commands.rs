@@ -16,7 +16,7 @@ use ferrom::gateway::{Capabilities, Flavour, Version};
 use ferrom::{Configuration, Container, Error, RelationDefinition, Row, Value};
 use post_analytics::{Company, Post};
 
-use crate::support::{TestDb, call_one, reference_db};
+use crate::support::{TestDb, call_err, call_one, reference_db};
 
 /// A server without `RETURNING` and without the row alias (MySQL 8.0.18):
 /// its statements also run on MariaDB.
@@ -503,12 +503,13 @@ async fn errors_are_typed_and_leave_the_tables_unchanged() {
         "{err}"
     );
     // NOT NULL: an explicit NULL.
-    let err = container
-        .command("companies", "create")
-        .unwrap()
-        .call(Tuple::from([("name", Value::Null), ("domain", "d".into())]))
-        .await
-        .unwrap_err();
+    let err = call_err(
+        &container,
+        "companies",
+        "create",
+        Tuple::from([("name", Value::Null), ("domain", "d".into())]),
+    )
+    .await;
     assert!(
         matches!(&err, Error::NotNull { attribute, .. } if attribute == "name"),
         "{err}"
@@ -603,12 +604,7 @@ async fn errors_are_typed_and_leave_the_tables_unchanged() {
         ["create", "delete", "update"]
     );
     // A delete takes no input.
-    let err = container
-        .command("posts", "delete")
-        .unwrap()
-        .call([("url", "x")])
-        .await
-        .unwrap_err();
+    let err = call_err(&container, "posts", "delete", [("url", "x")]).await;
     assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
     assert_eq!(count(&container, "posts").await, before);
 }
@@ -1197,15 +1193,16 @@ async fn upsert_updates_on_conflict_and_inserts_otherwise() {
 
     // An upsert needs a key to re-read by: many companies without ids
     // have none (one could be re-read by the id the server reports).
-    let err = container
-        .command("companies", "upsert")
-        .unwrap()
-        .call(Input::many([
+    let err = call_err(
+        &container,
+        "companies",
+        "upsert",
+        Input::many([
             Tuple::from([("name", "a"), ("domain", "d")]),
             Tuple::from([("name", "b"), ("domain", "d")]),
-        ]))
-        .await
-        .unwrap_err();
+        ]),
+    )
+    .await;
     assert!(matches!(err, Error::InvalidCommand { .. }), "{err}");
     assert_eq!(count(&container, "companies").await, 1);
     let one = container
@@ -1217,15 +1214,16 @@ async fn upsert_updates_on_conflict_and_inserts_otherwise() {
         .into_rows();
     assert_eq!(int(&one[0], "id"), company + 1);
     // Errors other than the collision are not swallowed.
-    let err = container
-        .command("posts", "upsert")
-        .unwrap()
-        .call(Tuple::from([
+    let err = call_err(
+        &container,
+        "posts",
+        "upsert",
+        Tuple::from([
             ("url", Value::from("https://example.com/9")),
             ("company_id", 999.into()),
-        ]))
-        .await
-        .unwrap_err();
+        ]),
+    )
+    .await;
     assert!(matches!(err, Error::ForeignKey { .. }), "{err}");
     assert_eq!(count(&container, "posts").await, 3);
 }
@@ -1262,25 +1260,27 @@ async fn insert_or_ignore_keeps_the_existing_row() {
     assert!(int(&inserted, "id") > int(&existing, "id"));
     // Not INSERT IGNORE: a value too long is still an error (checked by
     // ferrom), and so is an unknown company (from the server).
-    let err = container
-        .command("posts", "insert_or_ignore")
-        .unwrap()
-        .call(Tuple::from([
+    let err = call_err(
+        &container,
+        "posts",
+        "insert_or_ignore",
+        Tuple::from([
             ("url", "https://example.com/3"),
             ("error", &*"e".repeat(300)),
-        ]))
-        .await
-        .unwrap_err();
+        ]),
+    )
+    .await;
     assert!(matches!(err, Error::DataTooLong { .. }), "{err}");
-    let err = container
-        .command("posts", "insert_or_ignore")
-        .unwrap()
-        .call(Tuple::from([
+    let err = call_err(
+        &container,
+        "posts",
+        "insert_or_ignore",
+        Tuple::from([
             ("url", Value::from("https://example.com/3")),
             ("company_id", 999.into()),
-        ]))
-        .await
-        .unwrap_err();
+        ]),
+    )
+    .await;
     assert!(matches!(err, Error::ForeignKey { .. }), "{err}");
     assert_eq!(count(&container, "posts").await, 2);
 }
@@ -1368,10 +1368,11 @@ async fn count_results_write_without_reading_back() {
     assert_eq!(posts.count().await.unwrap(), 999);
     assert!(posts.by_pk(id).one().await.unwrap().is_none());
     // A bad row in a bulk create writes none of them.
-    let err = container
-        .command("posts", "import")
-        .unwrap()
-        .call(Input::many([
+    let err = call_err(
+        &container,
+        "posts",
+        "import",
+        Input::many([
             Tuple::from([
                 ("url", Value::from("https://example.com/new")),
                 ("company_id", company.into()),
@@ -1380,9 +1381,9 @@ async fn count_results_write_without_reading_back() {
                 ("url", Value::from("https://example.com/1")),
                 ("company_id", company.into()),
             ]),
-        ]))
-        .await
-        .unwrap_err();
+        ]),
+    )
+    .await;
     assert!(matches!(err, Error::Unique { .. }), "{err}");
     assert_eq!(posts.count().await.unwrap(), 999);
 
@@ -1560,12 +1561,13 @@ async fn typed_input_from_a_serde_struct() {
         url: &'static str,
         views: u32,
     }
-    let err = container
-        .command("posts", "create")
-        .unwrap()
-        .call(Input::from_serde(&Wrong { url: "u", views: 1 }).unwrap())
-        .await
-        .unwrap_err();
+    let err = call_err(
+        &container,
+        "posts",
+        "create",
+        Input::from_serde(&Wrong { url: "u", views: 1 }).unwrap(),
+    )
+    .await;
     assert!(matches!(err, Error::UnknownAttribute { .. }), "{err}");
 }
 

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use ferrom::{Container, DbSettings, Error, Settings, Tuple, Value};
 use sqlx::{Connection, Executor, Row as _};
 
-use crate::support::{TempDir, reference_db, repo_root};
+use crate::support::{TempDir, call_err, reference_db, repo_root};
 
 /// A MySQL or MariaDB server this test runs itself.
 struct OwnServer {
@@ -564,12 +564,13 @@ async fn a_pool_with_every_connection_in_use_times_out_naming_the_settings() {
     // Waited for the timeout, not forever.
     assert!(waited >= Duration::from_millis(900), "{waited:?}");
     // A write also fails the same way, and writes nothing.
-    let err = container
-        .command("companies", "create")
-        .unwrap()
-        .call([("name", "Acme"), ("domain", "https://acme.example")])
-        .await
-        .unwrap_err();
+    let err = call_err(
+        &container,
+        "companies",
+        "create",
+        [("name", "Acme"), ("domain", "https://acme.example")],
+    )
+    .await;
     assert!(matches!(err, Error::PoolTimeout { .. }), "{err:?}");
     // The session still works on its connection; once it ends, the pool
     // serves again.

@@ -240,6 +240,22 @@ pub async fn reference_db() -> (TestDb, Container) {
     (db, container)
 }
 
+/// Calls the command `name` of `relation` with `input` and returns the
+/// error it gives; panics when it succeeds.
+pub async fn call_err(
+    container: &Container,
+    relation: &str,
+    name: &str,
+    input: impl Into<Input>,
+) -> ferrom::Error {
+    container
+        .command(relation, name)
+        .unwrap()
+        .call(input)
+        .await
+        .unwrap_err()
+}
+
 /// Calls the command `name` of `relation` with `input` and returns the one
 /// row it gives; panics on an error or on no row.
 pub async fn call_one(
