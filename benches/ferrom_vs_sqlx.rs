@@ -6,6 +6,7 @@
 //! ```text
 //! cargo bench --bench ferrom_vs_sqlx             # 7 repeats per workload
 //! cargo bench --bench ferrom_vs_sqlx -- --quick  # 3 repeats (or FERROM_BENCH_QUICK=1)
+//! cargo bench --bench ferrom_vs_sqlx -- --only 2,5  # some workloads; results file untouched
 //! ```
 //!
 //! It needs the server the tests use (127.0.0.1:3306, root, empty password;
@@ -70,7 +71,30 @@ fn main() -> Result<()> {
     }
     let quick = quick_requested(&args);
     let repeats = if quick { 3 } else { 7 };
-    runtime.block_on(run(repeats))
+    let only = match args.iter().position(|a| a == "--only") {
+        Some(i) => Some(only_workloads(args.get(i + 1).map(String::as_str))?),
+        None => None,
+    };
+    runtime.block_on(run(repeats, only))
+}
+
+/// The workloads `--only 2,5` names (ids as the table prints them).
+fn only_workloads(list: Option<&str>) -> Result<Vec<Workload>> {
+    let list = list.context("--only takes a comma-separated list of workload ids, such as 2,5")?;
+    list.split(',')
+        .map(|id| {
+            Workload::ALL
+                .into_iter()
+                .find(|w| w.id() == id.trim())
+                .with_context(|| {
+                    format!(
+                        "--only: no workload `{}`; the workloads are {}",
+                        id.trim(),
+                        Workload::ALL.map(Workload::id).join(", ")
+                    )
+                })
+        })
+        .collect()
 }
 
 /// Which side of a comparison runs.
@@ -103,6 +127,17 @@ enum Workload {
 }
 
 impl Workload {
+    const ALL: [Workload; 8] = [
+        Workload::Create,
+        Workload::BulkInsert,
+        Workload::TypedRead,
+        Workload::DynamicRead,
+        Workload::Nested,
+        Workload::Update,
+        Workload::Lookup,
+        Workload::LookupOneConnection,
+    ];
+
     /// Workloads of many small operations, run interleaved in blocks.
     fn per_operation(self) -> bool {
         matches!(
@@ -175,7 +210,9 @@ struct Bench {
     read_post_ids: Vec<i32>,
 }
 
-async fn run(repeats: usize) -> Result<()> {
+/// Runs every workload (or those of `only`, without writing the results
+/// file) and reports.
+async fn run(repeats: usize, only: Option<Vec<Workload>>) -> Result<()> {
     let harness = Harness::new(post_analytics::embedded_migrations()?, configuration)
         .with_server(bench_server()?);
     let t = harness.setup().await?;
@@ -205,6 +242,7 @@ async fn run(repeats: usize) -> Result<()> {
         .fetch_all(&bench.pool)
         .await?;
 
+    let wanted = |w: &Workload| only.as_ref().is_none_or(|only| only.contains(w));
     let mut results = Vec::new();
     for workload in [
         Workload::TypedRead,
@@ -212,16 +250,33 @@ async fn run(repeats: usize) -> Result<()> {
         Workload::Nested,
         Workload::Lookup,
         Workload::LookupOneConnection,
-    ] {
+    ]
+    .into_iter()
+    .filter(wanted)
+    {
         results.push(measure(&bench, workload, repeats).await?);
     }
-    let memory = measure_memory(t.database.name(), repeats.min(3))?;
-    for workload in [Workload::Create, Workload::BulkInsert, Workload::Update] {
+    let memory = if wanted(&Workload::TypedRead) {
+        measure_memory(t.database.name(), repeats.min(3))?
+    } else {
+        Vec::new()
+    };
+    for workload in [Workload::Create, Workload::BulkInsert, Workload::Update]
+        .into_iter()
+        .filter(wanted)
+    {
         results.push(measure(&bench, workload, repeats).await?);
     }
     results.sort_by_key(|r| r.workload.id());
 
-    report(&results, &memory, &server, insert_returning, repeats)?;
+    report(
+        &results,
+        &memory,
+        &server,
+        insert_returning,
+        repeats,
+        only.is_none(),
+    )?;
     drop(bench);
     t.database.drop_now().await?;
     Ok(())
@@ -908,6 +963,7 @@ fn report(
     server: &ferrom::ServerInfo,
     insert_returning: bool,
     repeats: usize,
+    every_workload: bool,
 ) -> Result<()> {
     let Machine {
         nproc,
@@ -981,7 +1037,9 @@ fn report(
     // Peak memory of workload 3.
     let sqlx_memory = memory.iter().find(|m| m.side == "sqlx");
     let mut memory_json = Vec::new();
-    table.push_str("\n| workload 3, peak memory | VmHWM (median) | growth while reading | growth ratio to sqlx | target | holds |\n|---|---|---|---|---|---|\n");
+    if !memory.is_empty() {
+        table.push_str("\n| workload 3, peak memory | VmHWM (median) | growth while reading | growth ratio to sqlx | target | holds |\n|---|---|---|---|---|---|\n");
+    }
     for m in memory {
         let growth = median(&m.growth());
         let ratio = sqlx_memory.map_or(f64::NAN, |s| growth / median(&s.growth()));
@@ -1028,10 +1086,14 @@ fn report(
             "ratio = ferrom median / raw sqlx median; targets from DESIGN.md (issue 7)",
             "raw sqlx create (1) is INSERT + SELECT by LAST_INSERT_ID on one acquired connection, also on MariaDB, as careful sqlx users usually write it; ferrom uses INSERT ... RETURNING on MariaDB",
             "raw sqlx update (5) is UPDATE + SELECT by key on one acquired connection",
-            "bulk insert (2): ferrom's create returns the persisted rows (RETURNING on MariaDB); raw sqlx inserts without reading back",
+            "bulk insert (2): ferrom creates through a command registered with result Count (nothing read back), as raw sqlx reads nothing back",
             "3d compares ferrom dynamic rows with raw sqlx typed structs",
             "memory: VmHWM of child processes; growth = VmHWM after reading minus VmHWM before",
         ],
     });
+    if !every_workload {
+        eprintln!("--only: a partial run; bench/results.json is left as it was");
+        return Ok(());
+    }
     write_results("results.json", &json)
 }

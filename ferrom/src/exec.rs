@@ -56,6 +56,20 @@ pub(crate) async fn hold(gateway: &Gateway, relation: Option<&str>) -> Result<Sh
     Ok(Arc::new(Mutex::new(Some(conn))))
 }
 
+/// Counts a statement on `gateway` and opens its `ferrom.sql` span (the
+/// SQL and relation; the bound values as a `trace` event in it).
+fn statement_span(gateway: &Gateway, stmt: &Statement<'_>) -> tracing::Span {
+    gateway.note_statement();
+    let span = tracing::info_span!(
+        "ferrom.sql",
+        relation = stmt.relation.unwrap_or(""),
+        sql = stmt.sql,
+        elapsed_us = tracing::field::Empty
+    );
+    tracing::trace!(parent: &span, binds = ?stmt.binds, "binds");
+    span
+}
+
 fn closed(gateway: &Gateway) -> Error {
     Error::ConnectionLost {
         url: gateway.url().to_string(),
@@ -105,17 +119,22 @@ impl Exec {
         stmt: &Statement<'_>,
         work: impl AsyncFnOnce(&mut MySqlConnection) -> Result<T>,
     ) -> Result<T> {
-        gateway.note_statement();
-        let span = tracing::info_span!(
-            "ferrom.sql",
-            relation = stmt.relation.unwrap_or(""),
-            sql = stmt.sql,
-            elapsed_us = tracing::field::Empty
-        );
-        tracing::trace!(parent: &span, binds = ?stmt.binds, "binds");
+        let span = statement_span(gateway, stmt);
+        self.in_span(gateway, span, stmt.relation, work).await
+    }
+
+    /// Checks a connection out and runs `work` on it inside `span` (see
+    /// [`statement_span`]), recording the duration.
+    async fn in_span<T>(
+        &self,
+        gateway: &Gateway,
+        span: tracing::Span,
+        relation: Option<&str>,
+        work: impl AsyncFnOnce(&mut MySqlConnection) -> Result<T>,
+    ) -> Result<T> {
         let started = Instant::now();
         let result = async {
-            let mut checkout = self.checkout(gateway, stmt.relation).await?;
+            let mut checkout = self.checkout(gateway, relation).await?;
             let conn = checkout.conn().ok_or_else(|| closed(gateway))?;
             work(conn).await
         }
@@ -197,6 +216,48 @@ impl Exec {
                 .map_err(classify)
         })
         .await
+    }
+
+    /// [`Exec::execute`] for a statement that owns its values (a large
+    /// insert's): they are bound, then freed while the server runs the
+    /// statement rather than after it answers.
+    pub(crate) async fn execute_owned(
+        &self,
+        gateway: &Gateway,
+        sql: &str,
+        binds: Vec<Value>,
+        relation: Option<&str>,
+    ) -> Result<MySqlQueryResult> {
+        if binds.is_empty() {
+            let stmt = Statement {
+                sql,
+                binds: &binds,
+                relation,
+            };
+            return self.execute(gateway, stmt).await;
+        }
+        let args = arguments(&binds)?;
+        let span = statement_span(
+            gateway,
+            &Statement {
+                sql,
+                binds: &binds,
+                relation,
+            },
+        );
+        let classify = |e| Error::classify(relation, &gateway.url(), e);
+        // Boxed: a large statement's one allocation keeps the callers'
+        // futures small.
+        let run = Box::pin(self.in_span(gateway, span, relation, async |conn| {
+            sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
+                .execute(conn)
+                .await
+                .map_err(classify)
+        }));
+        // Polled in order: the statement is sent, and while its answer is
+        // awaited the values are dropped.
+        let (result, ()) = futures_util::join!(run, async move { drop(binds) });
+        result
     }
 
     /// Runs a statement and reads its rows as `T`.

@@ -23,6 +23,10 @@
 //! | [`cli`] | the `ferrom` command line (`ferrom db ...`) |
 //! | [`error`] | [`Error`], the one error type, and [`Result`] |
 
+// Command futures nest deeply (call, the unit of work, the statement):
+// computing their layout needs more than the default 128 levels.
+#![recursion_limit = "256"]
+
 pub(crate) mod bind;
 pub mod cli;
 pub mod command;

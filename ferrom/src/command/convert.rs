@@ -84,15 +84,21 @@ pub(crate) fn convert(ty: &Type, value: Value) -> Result<Value, Problem> {
             other => Err(mismatch("boolean (true, false, 0 or 1)", &other)),
         },
         Type::String { max_length } => match value {
-            Value::String(s) => {
-                let length = s.chars().count() as u64;
-                match max_length {
-                    Some(max) if length > *max => Err(Problem::TooLong {
-                        detail: format!("at most {max} characters, got {length}"),
-                    }),
-                    _ => Ok(Value::String(s)),
+            Value::String(s) => match max_length {
+                // No more characters than bytes: count only when the bytes
+                // alone exceed the limit.
+                Some(max) if s.len() as u64 > *max => {
+                    let length = s.chars().count() as u64;
+                    if length > *max {
+                        Err(Problem::TooLong {
+                            detail: format!("at most {max} characters, got {length}"),
+                        })
+                    } else {
+                        Ok(Value::String(s))
+                    }
                 }
-            }
+                _ => Ok(Value::String(s)),
+            },
             other => Err(mismatch(ty.to_string(), &other)),
         },
         Type::Decimal { precision, scale } => {

@@ -16,11 +16,12 @@
 use sqlx::mysql::MySqlRow;
 
 use super::atomic::atomically;
+use super::check::given_positions;
 use super::input::Tuple;
 use super::keys::{self, ReadKey};
 use super::registry::AutoIncrement;
 use super::statement::{OnConflict, render_insert, rows_per_statement};
-use super::{Command, execute, fetch};
+use super::{Command, execute, execute_owned, fetch};
 use crate::error::{Error, Result};
 use crate::relation::Relation;
 use crate::relation::writing::key_batch;
@@ -29,13 +30,34 @@ use crate::value::Value;
 
 /// Every attribute any tuple gives, in table order.
 pub(crate) fn union_columns(cmd: &Command, tuples: &[Tuple]) -> Vec<String> {
-    cmd.relation
-        .schema()
-        .attributes()
+    let attributes = cmd.relation.schema().attributes();
+    // Checked tuples know their attributes' positions: one pass over them.
+    let given = tuples
         .iter()
-        .filter(|a| tuples.iter().any(|t| t.contains(&a.name)))
-        .map(|a| a.name.clone())
+        .try_fold(0_u128, |bits, t| given_positions(t).map(|b| bits | b));
+    attributes
+        .iter()
+        .enumerate()
+        .filter(|(at, a)| match given {
+            Some(bits) if *at < 128 => bits & (1_u128 << at) != 0,
+            _ => tuples.iter().any(|t| t.contains(&a.name)),
+        })
+        .map(|(_, a)| a.name.clone())
         .collect()
+}
+
+/// `tuples` in batches of at most `per` (one batch, without copying, when
+/// they fit).
+fn into_batches(tuples: Vec<Tuple>, per: usize) -> Vec<Vec<Tuple>> {
+    if tuples.len() <= per {
+        return vec![tuples];
+    }
+    let mut rest = tuples.into_iter();
+    std::iter::from_fn(|| {
+        let batch: Vec<Tuple> = rest.by_ref().take(per).collect();
+        (!batch.is_empty()).then_some(batch)
+    })
+    .collect()
 }
 
 /// Every attribute, in table order (what `RETURNING` and re-reads list).
@@ -49,21 +71,21 @@ pub(crate) fn all_columns(cmd: &Command) -> Vec<String> {
 }
 
 /// Inserts `tuples`; returns the rows as persisted, in input order.
-pub(crate) async fn create(cmd: &Command, tuples: &[Tuple]) -> Result<Vec<MySqlRow>> {
+pub(crate) async fn create(cmd: &Command, tuples: Vec<Tuple>) -> Result<Vec<MySqlRow>> {
     if tuples.is_empty() {
         return Ok(Vec::new());
     }
     if cmd.capabilities.insert_returning {
         return create_returning(cmd, tuples).await;
     }
-    let key = keys::choose(cmd.relation.schema(), tuples, true).ok_or_else(|| {
+    let key = keys::choose(cmd.relation.schema(), &tuples, true).ok_or_else(|| {
         cmd.invalid(format!(
             "this server has no INSERT ... RETURNING, so created rows are re-read by key, and table `{}` has no primary key or unique key that every row gives",
             cmd.relation.schema().table()
         ))
     })?;
     atomically(&cmd.relation, tuples.len() > 1, async |relation| {
-        insert_and_reread(cmd, relation, tuples, &key).await
+        insert_and_reread(cmd, relation, &tuples, &key).await
     })
     .await
 }
@@ -71,11 +93,11 @@ pub(crate) async fn create(cmd: &Command, tuples: &[Tuple]) -> Result<Vec<MySqlR
 /// Inserts `tuples` and reads nothing back (result `Count`): one `INSERT`
 /// per batch, in a transaction when there is more than one. Returns how
 /// many rows were inserted.
-pub(crate) async fn create_count(cmd: &Command, tuples: &[Tuple]) -> Result<u64> {
+pub(crate) async fn create_count(cmd: &Command, tuples: Vec<Tuple>) -> Result<u64> {
     if tuples.is_empty() {
         return Ok(0);
     }
-    let columns = union_columns(cmd, tuples);
+    let columns = union_columns(cmd, &tuples);
     let per_statement = rows_per_statement(columns.len());
     let table = cmd.relation.schema().table();
     atomically(
@@ -83,9 +105,9 @@ pub(crate) async fn create_count(cmd: &Command, tuples: &[Tuple]) -> Result<u64>
         tuples.len() > per_statement,
         async |relation| {
             let mut inserted = 0;
-            for batch in tuples.chunks(per_statement) {
+            for batch in into_batches(tuples, per_statement) {
                 let insert = render_insert(table, &columns, batch, OnConflict::Fail, None);
-                inserted += execute(relation, &insert.sql, &insert.binds)
+                inserted += execute_owned(relation, &insert.sql, insert.binds)
                     .await?
                     .rows_affected();
             }
@@ -95,8 +117,8 @@ pub(crate) async fn create_count(cmd: &Command, tuples: &[Tuple]) -> Result<u64>
     .await
 }
 
-async fn create_returning(cmd: &Command, tuples: &[Tuple]) -> Result<Vec<MySqlRow>> {
-    let columns = union_columns(cmd, tuples);
+async fn create_returning(cmd: &Command, tuples: Vec<Tuple>) -> Result<Vec<MySqlRow>> {
+    let columns = union_columns(cmd, &tuples);
     let returning = all_columns(cmd);
     let per_statement = rows_per_statement(columns.len());
     let table = cmd.relation.schema().table();
@@ -105,7 +127,7 @@ async fn create_returning(cmd: &Command, tuples: &[Tuple]) -> Result<Vec<MySqlRo
         tuples.len() > per_statement,
         async |relation| {
             let mut rows = Vec::with_capacity(tuples.len());
-            for batch in tuples.chunks(per_statement) {
+            for batch in into_batches(tuples, per_statement) {
                 let insert =
                     render_insert(table, &columns, batch, OnConflict::Fail, Some(&returning));
                 rows.extend(fetch(relation, &insert.sql, &insert.binds).await?);
@@ -131,7 +153,7 @@ async fn insert_and_reread(
     match key {
         ReadKey::Given(key) => {
             for batch in tuples.chunks(per_statement) {
-                let insert = render_insert(table, &columns, batch, OnConflict::Fail, None);
+                let insert = render_insert(table, &columns, batch.to_vec(), OnConflict::Fail, None);
                 execute(relation, &insert.sql, &insert.binds).await?;
             }
             wanted.extend(tuples.iter().filter_map(|t| keys::key_of(t, key)));
@@ -150,7 +172,8 @@ async fn insert_and_reread(
                     autoinc(cmd, relation).await?.increment
                 };
                 for batch in tuples.chunks(per_statement) {
-                    let insert = render_insert(table, &columns, batch, OnConflict::Fail, None);
+                    let insert =
+                        render_insert(table, &columns, batch.to_vec(), OnConflict::Fail, None);
                     let first = generated_id(
                         cmd,
                         execute(relation, &insert.sql, &insert.binds)
@@ -173,13 +196,8 @@ async fn insert_and_reread(
                 // row's (or the row gives its own).
                 for tuple in tuples {
                     let columns = union_columns(cmd, std::slice::from_ref(tuple));
-                    let insert = render_insert(
-                        table,
-                        &columns,
-                        std::slice::from_ref(tuple),
-                        OnConflict::Fail,
-                        None,
-                    );
+                    let insert =
+                        render_insert(table, &columns, vec![tuple.clone()], OnConflict::Fail, None);
                     let result = execute(relation, &insert.sql, &insert.binds).await?;
                     match keys::key_of(tuple, key) {
                         Some(given) => wanted.push(given),

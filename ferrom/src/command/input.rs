@@ -1,7 +1,10 @@
 //! What a command is called with: [`Tuple`]s (one row's attributes, in the
 //! order given) gathered in an [`Input`].
 
+use std::fmt;
+
 use serde::Serialize;
+use smol_str::SmolStr;
 
 use crate::error::{Error, Result};
 use crate::row::Row;
@@ -20,9 +23,56 @@ use crate::value::Value;
 /// assert_eq!(tuple.get("name"), Some(&ferrom::Value::from("Acme")));
 /// assert_eq!(tuple.len(), 3);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Tuple {
-    entries: Vec<(String, Value)>,
+    entries: Vec<Entry>,
+}
+
+/// Attributes a tuple has room for beyond those it is built with: what
+/// plugins usually add (the timestamps plugin's `created_at` and
+/// `updated_at`, and a few more).
+const SPARE: usize = 4;
+
+/// One attribute of a [`Tuple`].
+#[derive(Clone)]
+pub(crate) struct Entry {
+    pub(crate) name: SmolStr,
+    pub(crate) value: Value,
+    /// The attribute's position in the schema once the value has been
+    /// checked and converted against it (so a second check after the
+    /// plugins skips it); cleared whenever the value is set again.
+    pub(crate) checked: Option<usize>,
+}
+
+impl Entry {
+    fn new(name: SmolStr, value: Value) -> Entry {
+        Entry {
+            name,
+            value,
+            checked: None,
+        }
+    }
+}
+
+/// Equal names and values, in the same order (whether they have been
+/// checked does not count).
+impl PartialEq for Tuple {
+    fn eq(&self, other: &Tuple) -> bool {
+        self.entries.len() == other.entries.len()
+            && self
+                .entries
+                .iter()
+                .zip(&other.entries)
+                .all(|(a, b)| a.name == b.name && a.value == b.value)
+    }
+}
+
+impl fmt::Debug for Tuple {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|e| (e.name.as_str(), &e.value)))
+            .finish()
+    }
 }
 
 impl Tuple {
@@ -40,20 +90,26 @@ impl Tuple {
 
     /// The value given for `name`, if any.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.entries.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| &e.value)
     }
 
     /// Whether a value is given for `name` (NULL included).
     pub fn contains(&self, name: &str) -> bool {
-        self.entries.iter().any(|(n, _)| n == name)
+        self.entries.iter().any(|e| e.name == name)
     }
 
     /// Sets `name` to `value`, replacing a value given before.
     pub fn set(&mut self, name: &str, value: impl Into<Value>) {
         let value = value.into();
-        match self.entries.iter_mut().find(|(n, _)| n == name) {
-            Some((_, v)) => *v = value,
-            None => self.entries.push((name.to_string(), value)),
+        match self.entries.iter_mut().find(|e| e.name == name) {
+            Some(entry) => {
+                entry.value = value;
+                entry.checked = None;
+            }
+            None => self.entries.push(Entry::new(SmolStr::new(name), value)),
         }
     }
 
@@ -63,24 +119,37 @@ impl Tuple {
         if self.contains(name) {
             return false;
         }
-        self.entries.push((name.to_string(), value.into()));
+        self.entries
+            .push(Entry::new(SmolStr::new(name), value.into()));
         true
+    }
+
+    /// Adds `name` (a plugin's, shared) at schema position `at`, checked:
+    /// the caller knows the tuple does not give it and that `value` is
+    /// already of the attribute's type, not NULL, and the attribute one
+    /// that can be written (the timestamps plugin's stamps).
+    pub(crate) fn push_checked(&mut self, name: &SmolStr, at: usize, value: Value) {
+        self.entries.push(Entry {
+            name: name.clone(),
+            value,
+            checked: Some(at),
+        });
     }
 
     /// Removes `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        let at = self.entries.iter().position(|(n, _)| n == name)?;
-        Some(self.entries.remove(at).1)
+        let at = self.entries.iter().position(|e| e.name == name)?;
+        Some(self.entries.remove(at).value)
     }
 
     /// `(name, value)` pairs, in the order given.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.entries.iter().map(|(n, v)| (n.as_str(), v))
+        self.entries.iter().map(|e| (e.name.as_str(), &e.value))
     }
 
     /// The attribute names, in the order given.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(n, _)| n.as_str())
+        self.entries.iter().map(|e| e.name.as_str())
     }
 
     /// How many attributes are given.
@@ -123,9 +192,9 @@ impl Tuple {
             reason: format!("the input does not serialize: {e}"),
         })?;
         match json {
-            serde_json::Value::Object(map) => Ok(Tuple {
-                entries: map.into_iter().map(|(k, v)| (k, from_json(v))).collect(),
-            }),
+            serde_json::Value::Object(map) => {
+                Ok(map.into_iter().map(|(k, v)| (k, from_json(v))).collect())
+            }
             other => Err(Error::InvalidInput {
                 reason: format!(
                     "a command input must serialize to a map of attributes (a struct), not {}",
@@ -136,8 +205,18 @@ impl Tuple {
     }
 
     /// The entries, for the schema check.
-    pub(crate) fn entries_mut(&mut self) -> &mut Vec<(String, Value)> {
+    pub(crate) fn entries_mut(&mut self) -> &mut Vec<Entry> {
         &mut self.entries
+    }
+
+    /// The entries, for the statements.
+    pub(crate) fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The entries, taken out (their values move into a statement).
+    pub(crate) fn into_entries(self) -> Vec<Entry> {
+        self.entries
     }
 }
 
@@ -170,14 +249,13 @@ fn from_json(value: serde_json::Value) -> Value {
     }
 }
 
-impl<S: Into<String>, V: Into<Value>> FromIterator<(S, V)> for Tuple {
+impl<S: AsRef<str>, V: Into<Value>> FromIterator<(S, V)> for Tuple {
     fn from_iter<I: IntoIterator<Item = (S, V)>>(iter: I) -> Self {
-        Tuple {
-            entries: iter
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        }
+        let iter = iter.into_iter();
+        // Room for what plugins add (timestamps), without growing.
+        let mut entries = Vec::with_capacity(iter.size_hint().0 + SPARE);
+        entries.extend(iter.map(|(k, v)| Entry::new(SmolStr::new(k), v.into())));
+        Tuple { entries }
     }
 }
 
@@ -189,7 +267,7 @@ impl<V: Into<Value>, const N: usize> From<[(&str, V); N]> for Tuple {
 
 impl From<Vec<(String, Value)>> for Tuple {
     fn from(entries: Vec<(String, Value)>) -> Self {
-        Tuple { entries }
+        entries.into_iter().collect()
     }
 }
 

@@ -250,7 +250,7 @@ impl Command {
         }
         if definition.result == ResultKind::Count {
             let count = match definition.kind {
-                CommandKind::Create => create::create_count(self, &tuples).await?,
+                CommandKind::Create => create::create_count(self, tuples).await?,
                 CommandKind::Update => {
                     let tuple = tuples.pop().unwrap_or_default();
                     update::update_count(self, tuple).await?
@@ -267,7 +267,7 @@ impl Command {
             return Ok(Written::Count(count));
         }
         let raw = match definition.kind {
-            CommandKind::Create => create::create(self, &tuples).await?,
+            CommandKind::Create => create::create(self, tuples).await?,
             CommandKind::Update => {
                 let tuple = tuples.pop().unwrap_or_default();
                 update::update(self, tuple).await?
@@ -347,6 +347,19 @@ pub(crate) async fn execute(
                 relation: Some(relation.name()),
             },
         )
+        .await
+}
+
+/// [`execute`] for a statement that owns its values: they are freed while
+/// the server runs it.
+pub(crate) async fn execute_owned(
+    relation: &Relation,
+    sql: &str,
+    binds: Vec<Value>,
+) -> Result<MySqlQueryResult> {
+    relation
+        .exec
+        .execute_owned(relation.gateway(), sql, binds, Some(relation.name()))
         .await
 }
 

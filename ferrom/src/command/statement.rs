@@ -10,7 +10,7 @@ use crate::relation::sql::MAX_PARAMETERS;
 use crate::relation::sql::push_identifier;
 use crate::value::Value;
 
-use super::input::Tuple;
+use super::input::{Entry, Tuple};
 
 /// The alias of the inserted row in MySQL 8.0.19's `ON DUPLICATE KEY
 /// UPDATE` (`INSERT ... AS ferrom_new ... c = ferrom_new.c`).
@@ -60,7 +60,7 @@ pub(crate) fn rows_per_statement(columns: usize) -> usize {
 pub(crate) fn render_insert(
     table: &str,
     columns: &[String],
-    rows: &[Tuple],
+    rows: Vec<Tuple>,
     on_conflict: OnConflict<'_>,
     returning: Option<&[String]>,
 ) -> Insert {
@@ -71,19 +71,72 @@ pub(crate) fn render_insert(
     sql.push_str(" (");
     push_list(&mut sql, columns);
     sql.push_str(") VALUES ");
-    for (i, row) in rows.iter().enumerate() {
+    // One row's values in column order; `hints[k]` is the column the k-th
+    // attribute of the previous row went to (rows usually give their
+    // attributes in the same order, so one comparison finds each).
+    // A row that gives every column: the same placeholders each time.
+    let full_row = {
+        let mut row = String::with_capacity(2 + columns.len() * 3);
+        row.push('(');
+        for j in 0..columns.len() {
+            row.push_str(if j > 0 { ", ?" } else { "?" });
+        }
+        row.push(')');
+        row
+    };
+    let mut slots: Vec<Option<Value>> = vec![None; columns.len()];
+    // The column of each schema position met so far (checked values know
+    // their attribute's position): one name comparison per attribute per
+    // statement, not per row.
+    let mut column_at: Vec<Option<usize>> = Vec::new();
+    // Each value's column, and (for full rows) each column's value.
+    let mut targets: Vec<Option<usize>> = Vec::with_capacity(columns.len());
+    let mut source: Vec<usize> = Vec::with_capacity(columns.len());
+    for (i, row) in rows.into_iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
+        let entries = row.into_entries();
+        targets.clear();
+        targets.extend(
+            entries
+                .iter()
+                .map(|entry| column_of(entry, columns, &mut column_at)),
+        );
+        // Every column given once (checked values have distinct
+        // positions): the values go straight to their places.
+        if entries.len() == columns.len()
+            && entries.iter().all(|e| e.checked.is_some())
+            && targets.iter().all(Option::is_some)
+        {
+            sql.push_str(&full_row);
+            source.clear();
+            source.resize(columns.len(), 0);
+            for (k, j) in targets.iter().enumerate() {
+                if let Some(j) = j {
+                    source[*j] = k;
+                }
+            }
+            let mut entries = entries;
+            for &k in &source {
+                binds.push(std::mem::replace(&mut entries[k].value, Value::Null));
+            }
+            continue;
+        }
+        for (entry, j) in entries.into_iter().zip(&targets) {
+            if let Some(j) = j {
+                slots[*j] = Some(entry.value);
+            }
+        }
         sql.push('(');
-        for (j, column) in columns.iter().enumerate() {
+        for (j, slot) in slots.iter_mut().enumerate() {
             if j > 0 {
                 sql.push_str(", ");
             }
-            match row.get(column) {
+            match slot.take() {
                 Some(value) => {
                     sql.push('?');
-                    binds.push(value.clone());
+                    binds.push(value);
                 }
                 None => sql.push_str("DEFAULT"),
             }
@@ -143,6 +196,29 @@ pub(crate) fn render_insert(
     Insert { sql, binds }
 }
 
+/// The column `entry` goes to: by its schema position when it has been
+/// checked (remembered in `column_at` after the first lookup), else by
+/// name; `None` when no column has its name.
+fn column_of(
+    entry: &Entry,
+    columns: &[String],
+    column_at: &mut Vec<Option<usize>>,
+) -> Option<usize> {
+    let by_name = || columns.iter().position(|c| *c == entry.name);
+    let Some(at) = entry.checked else {
+        return by_name();
+    };
+    if let Some(Some(j)) = column_at.get(at) {
+        return Some(*j);
+    }
+    let j = by_name();
+    if column_at.len() <= at {
+        column_at.resize(at + 1, None);
+    }
+    column_at[at] = j;
+    j
+}
+
 fn push_list(sql: &mut String, names: &[String]) {
     for (i, name) in names.iter().enumerate() {
         if i > 0 {
@@ -176,7 +252,7 @@ mod tests {
         let insert = render_insert(
             "companies",
             &names(&["name", "domain"]),
-            &rows,
+            rows.to_vec(),
             OnConflict::Fail,
             Some(&names(&["id", "name"])),
         );
@@ -191,11 +267,35 @@ mod tests {
     }
 
     #[test]
+    fn checked_values_go_to_their_columns_whatever_their_order() {
+        let checked = |pairs: &[(&str, usize, i64)]| {
+            let mut tuple: Tuple = pairs.iter().map(|(n, _, v)| (*n, *v)).collect();
+            for (entry, (_, at, _)) in tuple.entries_mut().iter_mut().zip(pairs) {
+                entry.checked = Some(*at);
+            }
+            tuple
+        };
+        let rows = vec![
+            checked(&[("c", 7, 3), ("a", 2, 1), ("b", 5, 2)]),
+            checked(&[("b", 5, 5), ("c", 7, 6), ("a", 2, 4)]),
+            checked(&[("c", 7, 8)]),
+            Tuple::from([("b", 9), ("a", 10)]),
+        ];
+        let insert = render_insert("t", &names(&["a", "b", "c"]), rows, OnConflict::Fail, None);
+        assert_eq!(
+            insert.sql,
+            "INSERT INTO `t` (`a`, `b`, `c`) VALUES (?, ?, ?), (?, ?, ?), (DEFAULT, DEFAULT, ?), (?, ?, DEFAULT)"
+        );
+        let binds: Vec<Value> = [1, 2, 3, 4, 5, 6, 8, 10, 9].map(Value::Int).to_vec();
+        assert_eq!(insert.binds, binds);
+    }
+
+    #[test]
     fn an_empty_row_inserts_every_default() {
         let insert = render_insert(
             "t",
             &[],
-            &[Tuple::new(), Tuple::new()],
+            vec![Tuple::new(), Tuple::new()],
             OnConflict::Fail,
             None,
         );
@@ -211,7 +311,7 @@ mod tests {
         let values = render_insert(
             "posts",
             &columns,
-            &rows,
+            rows.to_vec(),
             OnConflict::Update {
                 columns: &update,
                 row_alias: false,
@@ -226,7 +326,7 @@ mod tests {
         let alias = render_insert(
             "posts",
             &columns,
-            &rows,
+            rows.to_vec(),
             OnConflict::Update {
                 columns: &update,
                 row_alias: true,
@@ -241,7 +341,7 @@ mod tests {
         let keep = render_insert(
             "posts",
             &columns,
-            &rows,
+            rows.to_vec(),
             OnConflict::Keep {
                 column: "id",
                 report_id: false,

@@ -1,7 +1,9 @@
 //! The timestamps plugin (ROM's `use :timestamps`).
 
 use chrono::Utc;
+use smol_str::SmolStr;
 
+use super::check::given_positions;
 use super::convert::truncate_datetime;
 use super::definition::CommandKind;
 use super::input::Tuple;
@@ -97,17 +99,37 @@ impl Plugin for Timestamps {
             return Ok(());
         }
         let now = Utc::now().naive_utc();
+        let schema = ctx.schema();
+        // Each stamped attribute once: its position, name and value.
+        let mut stamps = Vec::with_capacity(self.attributes.len());
         for name in &self.attributes {
-            let value = match ctx.schema().attribute(name).map(|a| &a.ty) {
-                Some(Type::DateTime { precision, .. }) => {
+            let Some(at) = schema.position(name) else {
+                continue;
+            };
+            let value = match &schema.attributes()[at].ty {
+                Type::DateTime { precision, .. } => {
                     Value::DateTime(truncate_datetime(now, *precision))
                 }
-                Some(Type::Date) => Value::Date(now.date()),
+                Type::Date => Value::Date(now.date()),
                 // Checked at finalize; a schema without it cannot get here.
                 _ => continue,
             };
-            for tuple in tuples.iter_mut() {
-                tuple.set_default(name, value.clone());
+            stamps.push((at, SmolStr::new(name), value));
+        }
+        for tuple in tuples.iter_mut() {
+            // Checked tuples know which positions they give; others are
+            // looked through by name.
+            let given = given_positions(tuple);
+            for (at, name, value) in &stamps {
+                let gives = match given {
+                    Some(bits) if *at < 128 => bits & (1_u128 << at) != 0,
+                    _ => tuple.contains(name),
+                };
+                if !gives {
+                    // Of the attribute's type, truncated to its precision,
+                    // and writable (finalize checked): no second check.
+                    tuple.push_checked(name, *at, value.clone());
+                }
             }
         }
         Ok(())

@@ -89,7 +89,7 @@ async fn write_and_reread(
     let table = relation.schema().table();
     let mut wanted: Vec<Vec<Value>> = Vec::with_capacity(tuples.len());
     for batch in tuples.chunks(rows_per_statement(columns.len())) {
-        let insert = render_insert(table, columns, batch, on_conflict, None);
+        let insert = render_insert(table, columns, batch.to_vec(), on_conflict, None);
         let result = execute(relation, &insert.sql, &insert.binds).await?;
         match key {
             ReadKey::Given(key) => wanted.extend(batch.iter().filter_map(|t| keys::key_of(t, key))),

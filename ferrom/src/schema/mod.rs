@@ -26,7 +26,9 @@ pub struct Schema {
     relation: String,
     table: String,
     attributes: Vec<Attribute>,
-    by_name: HashMap<String, usize>,
+    /// Attribute positions by name (a fast, seeded hash: names are looked
+    /// up for every value of every command call).
+    by_name: HashMap<String, usize, foldhash::fast::RandomState>,
     primary_key: Vec<usize>,
     indexes: Vec<IndexInfo>,
     foreign_keys: Vec<ForeignKeyInfo>,
@@ -44,7 +46,7 @@ impl Schema {
         indexes: Vec<IndexInfo>,
         foreign_keys: Vec<ForeignKeyInfo>,
     ) -> Schema {
-        let by_name: HashMap<String, usize> = attributes
+        let by_name: HashMap<String, usize, foldhash::fast::RandomState> = attributes
             .iter()
             .enumerate()
             .map(|(i, a)| (a.name.clone(), i))
