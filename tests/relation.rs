@@ -591,6 +591,24 @@ async fn lookups_by_key_render_as_plain_key_lookups() {
     // Anything that is not the whole key stays ordered.
     let by_company = posts.filter(("company_id", 1)).limit(2).to_sql().unwrap();
     assert!(by_company.contains("ORDER BY"), "{by_company}");
+    // The key with another condition, or another selection, is not the
+    // plain lookup: the condition and the selection hold.
+    let other = posts.filter(("url", "http://example.com/3")).by_pk(2);
+    assert!(other.to_sql().unwrap().contains("`url`"));
+    assert!(other.to_vec().await.unwrap().is_empty());
+    let projected = posts.select(["id"]).by_pk(2).to_vec().await.unwrap();
+    assert_eq!(projected[0].names(), ["id"]);
+    // Plain lookups of other keys and on a session read their own rows.
+    let session = container.session().await.unwrap();
+    let on_session = session.relation("posts").unwrap();
+    for id in [5, 1, 7] {
+        let row = on_session.by_pk(id).one_strict().await.unwrap();
+        assert_eq!(row.get("id").unwrap(), &Value::from(id));
+        assert_eq!(
+            row.get("url").unwrap(),
+            &Value::from(format!("http://example.com/{id}"))
+        );
+    }
 }
 
 #[tokio::test]

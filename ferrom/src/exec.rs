@@ -133,13 +133,17 @@ impl Exec {
         work: impl AsyncFnOnce(&mut MySqlConnection) -> Result<T>,
     ) -> Result<T> {
         let started = Instant::now();
-        let result = async {
+        let run = async {
             let mut checkout = self.checkout(gateway, relation).await?;
             let conn = checkout.conn().ok_or_else(|| closed(gateway))?;
             work(conn).await
-        }
-        .instrument(span.clone())
-        .await;
+        };
+        // Entered on every poll only when something listens.
+        let result = if span.is_disabled() {
+            run.await
+        } else {
+            run.instrument(span.clone()).await
+        };
         let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         span.record("elapsed_us", elapsed_us);
         tracing::debug!(parent: &span, elapsed_us, "statement");

@@ -189,6 +189,9 @@ pub(crate) fn exact_text(values: &[Value]) -> String {
 
 /// `keys` without repeats (equal values), first occurrence kept.
 pub(crate) fn distinct(keys: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
+    if keys.len() < 2 {
+        return keys;
+    }
     let mut seen = std::collections::HashSet::with_capacity(keys.len());
     keys.into_iter()
         .filter(|k| seen.insert(exact_text(k)))

@@ -118,6 +118,7 @@ impl Configuration {
                     views: def.views.clone(),
                     schemas: schemas.clone(),
                     commands: commands.clone(),
+                    key_lookup: std::sync::OnceLock::new(),
                 });
                 (def.name.clone(), relation)
             })

@@ -115,8 +115,9 @@ impl Gateway {
         &self,
         relation: Option<&str>,
     ) -> Result<PoolConnection<MySql>> {
-        self.pool
-            .acquire()
+        // Boxed: the pool's checkout future is several kilobytes, and
+        // inline it would be copied with every statement's future.
+        Box::pin(self.pool.acquire())
             .await
             .map_err(|e| self.acquire_error(relation, e))
     }

@@ -379,10 +379,10 @@ impl Relation {
         let association = self.schema().association(name)?.clone();
         let target = self.sibling(&association.target)?;
         let mut parents = (*self.query).clone();
-        parents.select = vec![SelectItem::Column(
+        parents.select = Arc::new(vec![SelectItem::Column(
             ColumnRef::new(None, &association.source_key),
             None,
-        )];
+        )]);
         parents.distinct = false;
         parents.lock = None;
         if parents.limit.is_none() && parents.offset.is_none() {
@@ -392,7 +392,10 @@ impl Relation {
             (Some(through), Some((to_source, to_target))) => {
                 let join = self.sibling(through)?;
                 let mut links = (*join.query).clone();
-                links.select = vec![SelectItem::Column(ColumnRef::new(None, to_target), None)];
+                links.select = Arc::new(vec![SelectItem::Column(
+                    ColumnRef::new(None, to_target),
+                    None,
+                )]);
                 links.order.clear();
                 links.filter = Some(Cond::InQuery(
                     Operand::Column(ColumnRef::new(None, to_source)),
@@ -449,29 +452,24 @@ impl Relation {
         group: Option<&ColumnRef>,
         wraps: &[Wrap],
     ) -> Result<ReadPlan> {
+        let select = Arc::make_mut(&mut query.select);
         let keys = keys
             .iter()
             .enumerate()
-            .map(|(i, key)| {
-                position(
-                    &mut query.select,
-                    ColumnRef::new(None, key),
-                    format!("ferrom_key_{i}"),
-                )
-            })
+            .map(|(i, key)| position(select, ColumnRef::new(None, key), format!("ferrom_key_{i}")))
             .collect();
-        let group = group.map(|g| position(&mut query.select, g.clone(), GROUP.to_string()));
+        let group = group.map(|g| position(select, g.clone(), GROUP.to_string()));
         let wraps = wraps
             .iter()
             .map(|w| {
-                let start = query.select.len();
+                let start = select.len();
                 for attribute in w.schema.attributes() {
-                    query.select.push(SelectItem::Column(
+                    select.push(SelectItem::Column(
                         ColumnRef::new(Some(&w.name), &attribute.name),
                         Some(format!("{}.{}", w.name, attribute.name)),
                     ));
                 }
-                start..query.select.len()
+                start..select.len()
             })
             .collect();
         let rendered = sql::render(&query, self.gateway().capabilities())

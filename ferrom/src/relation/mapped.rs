@@ -100,9 +100,10 @@ where
 
     async fn fetch(&self, relation: &Relation) -> Result<Vec<T>> {
         if !self.nodes.is_empty() || relation.graph.is_some() {
-            let (rows, _) = self
-                .read_typed(relation, (*relation.query).clone(), None)
-                .await?;
+            // Boxed: the nested read's future is large, and the plain read
+            // is the hot path.
+            let (rows, _) =
+                Box::pin(self.read_typed(relation, (*relation.query).clone(), None)).await?;
             return Ok(rows);
         }
         let rendered = relation.render()?;

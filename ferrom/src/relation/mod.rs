@@ -82,6 +82,9 @@ pub(crate) struct RelationInner {
     pub(crate) schemas: Arc<BTreeMap<String, Arc<Schema>>>,
     /// Every relation's commands in the container, by relation name.
     pub(crate) commands: Arc<crate::command::CommandRegistries>,
+    /// The SQL of the table's key lookup (see [`Relation::key_lookup`]),
+    /// rendered on first use.
+    pub(crate) key_lookup: std::sync::OnceLock<Option<String>>,
 }
 
 /// A relation: a query over one table that reads dynamic [`Row`](crate::Row)s
@@ -118,11 +121,13 @@ pub const DEFAULT_PER_PAGE: u64 = 20;
 impl Relation {
     pub(crate) fn new(inner: RelationInner) -> Relation {
         let schema = inner.schema.clone();
-        let select = schema
-            .attributes()
-            .iter()
-            .map(|a| SelectItem::Column(ColumnRef::new(None, &a.name), None))
-            .collect();
+        let select = Arc::new(
+            schema
+                .attributes()
+                .iter()
+                .map(|a| SelectItem::Column(ColumnRef::new(None, &a.name), None))
+                .collect(),
+        );
         let order = schema
             .primary_key_names()
             .into_iter()
@@ -197,6 +202,7 @@ impl Relation {
             views: self.inner.views.clone(),
             schemas: self.inner.schemas.clone(),
             commands: self.inner.commands.clone(),
+            key_lookup: std::sync::OnceLock::new(),
         });
         fresh.exec = self.exec.clone();
         fresh
@@ -222,6 +228,7 @@ impl Relation {
             views: BTreeMap::new(),
             schemas: self.inner.schemas.clone(),
             commands: self.inner.commands.clone(),
+            key_lookup: std::sync::OnceLock::new(),
         });
         fresh.exec = self.exec.clone();
         Ok(fresh)
@@ -250,8 +257,8 @@ impl Relation {
         let mut query = (*self.query).clone();
         match change(self, &mut query) {
             Ok(()) => {
-                let select_changed =
-                    query.select != self.query.select || query.joins != self.query.joins;
+                let select_changed = !same_select(&query.select, &self.query.select)
+                    || query.joins != self.query.joins;
                 next.query = Arc::new(query);
                 if select_changed {
                     next.columns = self.columns_for(&next.query);
@@ -292,8 +299,28 @@ impl Relation {
             Some((t, c)) => (Some(t), c),
             None => (None, name),
         };
+        let joined;
         let schema = match table {
-            None => self.inner.schema.clone(),
+            None => {
+                // The relation's own column: the name its every-attribute
+                // select already shares (no allocation per builder call).
+                let attribute = self.inner.schema.require(column)?;
+                let shared = self
+                    .inner
+                    .schema
+                    .position(column)
+                    .and_then(|at| self.bare.select.get(at))
+                    .and_then(|item| match item {
+                        SelectItem::Column(col, None)
+                            if col.table.is_none() && *col.column == *attribute.name =>
+                        {
+                            Some(col.clone())
+                        }
+                        _ => None,
+                    });
+                let col = shared.unwrap_or_else(|| ColumnRef::new(None, &attribute.name));
+                return Ok((col, attribute.ty.clone()));
+            }
             Some(alias) => {
                 let join = query
                     .joins
@@ -315,15 +342,16 @@ impl Relation {
                             }
                         ),
                     })?;
-                self.inner
+                joined = self
+                    .inner
                     .schemas
                     .values()
                     .find(|s| s.table() == join.table)
-                    .cloned()
                     .ok_or_else(|| Error::InvalidQuery {
                         relation: self.inner.name.clone(),
                         reason: format!("no schema for joined table `{}`", join.table),
-                    })?
+                    })?;
+                joined
             }
         };
         let attribute = schema.require(column)?;
@@ -505,10 +533,12 @@ impl Relation {
     {
         let names: Vec<String> = names.into_iter().map(|n| n.as_ref().to_string()).collect();
         self.with(|r, q| {
-            q.select = names
-                .iter()
-                .map(|n| Ok(SelectItem::Column(r.column(q, n)?.0, None)))
-                .collect::<Result<_>>()?;
+            q.select = Arc::new(
+                names
+                    .iter()
+                    .map(|n| Ok(SelectItem::Column(r.column(q, n)?.0, None)))
+                    .collect::<Result<_>>()?,
+            );
             if q.select.is_empty() {
                 return Err(Error::InvalidQuery {
                     relation: r.inner.name.clone(),
@@ -542,7 +572,7 @@ impl Relation {
             for n in &names {
                 let (col, _) = r.column(q, n)?;
                 let alias = col.table.as_ref().map(|t| format!("{t}_{}", col.column));
-                q.select.push(SelectItem::Column(col, alias));
+                Arc::make_mut(&mut q.select).push(SelectItem::Column(col, alias));
             }
             Ok(())
         })
@@ -564,7 +594,7 @@ impl Relation {
                     reason: format!("alias `{alias}` must be letters, digits and underscores"),
                 }
             })?;
-            q.select.push(item);
+            Arc::make_mut(&mut q.select).push(item);
             Ok(())
         })
     }
@@ -611,11 +641,12 @@ impl Relation {
                 .iter()
                 .map(|n| Ok(r.column(q, n)?.0))
                 .collect::<Result<_>>()?;
-            q.select = q
-                .group
-                .iter()
-                .map(|c| SelectItem::Column(c.clone(), None))
-                .collect();
+            q.select = Arc::new(
+                q.group
+                    .iter()
+                    .map(|c| SelectItem::Column(c.clone(), None))
+                    .collect(),
+            );
             q.order = q
                 .group
                 .iter()
@@ -842,6 +873,9 @@ impl Relation {
 
     pub(crate) fn render(&self) -> Result<query::Rendered> {
         self.check()?;
+        if let Some(lookup) = self.key_lookup() {
+            return Ok(lookup);
+        }
         sql::render_rows(
             &self.query,
             self.inner.gateway.capabilities(),
@@ -873,4 +907,10 @@ impl Relation {
                 .as_ref()
                 .is_some_and(|f| self.pk_equality(f).is_some())
     }
+}
+
+/// Whether two select lists are the same (shared ones are, without
+/// comparing their items).
+pub(crate) fn same_select(a: &Arc<Vec<SelectItem>>, b: &Arc<Vec<SelectItem>>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
 }

@@ -171,7 +171,7 @@ pub(crate) struct Query {
     pub(crate) table: String,
     /// The selected items; rendered in order. Never empty: a relation starts
     /// with every schema attribute.
-    pub(crate) select: Vec<SelectItem>,
+    pub(crate) select: Arc<Vec<SelectItem>>,
     pub(crate) distinct: bool,
     pub(crate) joins: Vec<Join>,
     pub(crate) filter: Option<Cond>,

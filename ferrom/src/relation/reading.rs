@@ -1,5 +1,7 @@
 //! Reading a relation: materializers, aggregates and streams.
 
+use std::sync::Arc;
+
 use futures_core::stream::BoxStream;
 use futures_util::StreamExt;
 use sqlx::mysql::MySqlRow;
@@ -234,11 +236,11 @@ impl Relation {
         self.check()?;
         let mut query = (*self.query).clone();
         let (column, _) = self.column(&query, name)?;
-        query.select = vec![SelectItem::Aggregate(
+        query.select = Arc::new(vec![SelectItem::Aggregate(
             function,
             Some(column),
             "value".into(),
-        )];
+        )]);
         query.order.clear();
         query.distinct = false;
         let rendered = sql::render(&query, self.gateway().capabilities())

@@ -847,10 +847,12 @@ mod tests {
     fn query(table: &str, columns: &[&str]) -> Query {
         Query {
             table: table.to_string(),
-            select: columns
-                .iter()
-                .map(|n| SelectItem::Column(c(n), None))
-                .collect(),
+            select: std::sync::Arc::new(
+                columns
+                    .iter()
+                    .map(|n| SelectItem::Column(c(n), None))
+                    .collect(),
+            ),
             distinct: false,
             joins: Vec::new(),
             filter: None,
@@ -909,7 +911,7 @@ mod tests {
     #[test]
     fn aliases_aggregates_and_distinct() {
         let q = Query {
-            select: vec![
+            select: std::sync::Arc::new(vec![
                 SelectItem::Column(c("company_id"), Some("company".into())),
                 SelectItem::Aggregate(Aggregate::Count, None, "n".into()),
                 SelectItem::Aggregate(Aggregate::Sum, Some(c("views")), "total".into()),
@@ -917,7 +919,7 @@ mod tests {
                 SelectItem::Aggregate(Aggregate::Min, Some(c("views")), "lo".into()),
                 SelectItem::Aggregate(Aggregate::Max, Some(c("views")), "hi".into()),
                 SelectItem::Aggregate(Aggregate::Count, Some(c("url")), "urls".into()),
-            ],
+            ]),
             distinct: true,
             ..posts()
         };
@@ -933,7 +935,11 @@ mod tests {
     #[test]
     fn aggregate_without_column_other_than_count_is_refused() {
         let q = Query {
-            select: vec![SelectItem::Aggregate(Aggregate::Sum, None, "s".into())],
+            select: std::sync::Arc::new(vec![SelectItem::Aggregate(
+                Aggregate::Sum,
+                None,
+                "s".into(),
+            )]),
             ..posts()
         };
         let e = render(&q, &mariadb()).unwrap_err();
@@ -1201,10 +1207,10 @@ mod tests {
     fn joined() -> Query {
         Query {
             table: "posts".into(),
-            select: vec![
+            select: std::sync::Arc::new(vec![
                 SelectItem::Column(c("id"), None),
                 SelectItem::Column(on("company", "name"), Some("company_name".into())),
-            ],
+            ]),
             joins: vec![
                 Join {
                     kind: JoinKind::Inner,
@@ -1258,10 +1264,10 @@ mod tests {
 
     fn grouped() -> Query {
         Query {
-            select: vec![
+            select: std::sync::Arc::new(vec![
                 SelectItem::Column(c("company_id"), None),
                 SelectItem::Aggregate(Aggregate::Count, None, "posts".into()),
-            ],
+            ]),
             group: vec![c("company_id"), c("kind")],
             filter: Some(eq("published", true)),
             having: Some(Cond::And(vec![
@@ -1578,10 +1584,10 @@ mod tests {
         // Two `id`s from a join: a derived table needs unique names.
         let q = Query {
             distinct: true,
-            select: vec![
+            select: std::sync::Arc::new(vec![
                 SelectItem::Column(c("id"), None),
                 SelectItem::Column(on("company", "id"), None),
-            ],
+            ]),
             order: vec![OrderItem {
                 column: c("id"),
                 descending: false,
@@ -1678,11 +1684,11 @@ mod tests {
         assert_eq!(r.binds, vec![Value::Int(0)]);
         // SUM over the whole table is always one row, even on an empty table.
         let q = Query {
-            select: vec![SelectItem::Aggregate(
+            select: std::sync::Arc::new(vec![SelectItem::Aggregate(
                 Aggregate::Sum,
                 Some(c("views")),
                 "s".into(),
-            )],
+            )]),
             ..posts()
         };
         assert_eq!(

@@ -100,6 +100,61 @@ impl Relation {
         found.into_iter().collect()
     }
 
+    /// The relation as its table's plain key lookup, when it is one: every
+    /// attribute, a condition "each primary-key column equals a value", no
+    /// join, grouping or lock, and no limit or offset that could leave the
+    /// row out (its order does not matter for one row). Its SQL is
+    /// rendered once per relation and reused; the key values are bound in
+    /// primary-key order.
+    pub(crate) fn key_lookup(&self) -> Option<Rendered> {
+        let q = &self.query;
+        let bare = &self.bare;
+        let plain = q.joins.is_empty()
+            && q.group.is_empty()
+            && q.having.is_none()
+            && q.limit.is_none_or(|l| l >= 1)
+            && q.offset.is_none_or(|o| o == 0)
+            && q.lock.is_none()
+            && !q.distinct
+            && q.table == bare.table
+            && super::same_select(&q.select, &bare.select);
+        if !plain {
+            return None;
+        }
+        let binds = self.pk_equality(q.filter.as_ref()?)?;
+        let sql = self.key_lookup_sql()?.to_string();
+        Some(Rendered { sql, binds })
+    }
+
+    /// The SQL of the key lookup, rendered on first use.
+    fn key_lookup_sql(&self) -> Option<&str> {
+        self.inner
+            .key_lookup
+            .get_or_init(|| {
+                let pk = self.schema().primary_key_names();
+                let mut cmps: Vec<Cond> = pk
+                    .iter()
+                    .map(|c| {
+                        Cond::Cmp(
+                            Operand::Column(ColumnRef::new(None, c)),
+                            CmpOp::Eq,
+                            Value::Int(0),
+                        )
+                    })
+                    .collect();
+                let mut query = self.bare_query();
+                query.filter = Some(match cmps.len() {
+                    0 => return None,
+                    1 => cmps.remove(0),
+                    _ => Cond::And(cmps),
+                });
+                sql::render_rows(&query, self.gateway().capabilities(), true)
+                    .ok()
+                    .map(|r| r.sql)
+            })
+            .as_deref()
+    }
+
     /// A query over the table's every attribute with no condition and no
     /// order.
     fn bare_query(&self) -> Query {
@@ -117,11 +172,13 @@ impl Relation {
         self.check()?;
         let mut query = (*self.query).clone();
         query.select = match columns {
-            Some(columns) => columns
-                .iter()
-                .map(|c| SelectItem::Column(ColumnRef::new(None, c), None))
-                .collect(),
-            None => self.bare_query().select,
+            Some(columns) => Arc::new(
+                columns
+                    .iter()
+                    .map(|c| SelectItem::Column(ColumnRef::new(None, c), None))
+                    .collect(),
+            ),
+            None => self.bare.select.clone(),
         };
         query.distinct = false;
         query.lock = Some(Lock {
@@ -142,6 +199,19 @@ impl Relation {
         key: &[String],
         keys: &[Vec<Value>],
     ) -> Result<Rendered> {
+        // One primary key value: the key lookup.
+        if let [one] = keys
+            && key
+                .iter()
+                .map(String::as_str)
+                .eq(self.schema().primary_key_names())
+            && let Some(sql) = self.key_lookup_sql()
+        {
+            return Ok(Rendered {
+                sql: sql.to_string(),
+                binds: one.clone(),
+            });
+        }
         let mut query = self.bare_query();
         query.filter = Some(keys_condition(key, keys));
         // One full key value is one row at most: no ORDER BY (a plain key
