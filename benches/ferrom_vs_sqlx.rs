@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use chrono::Utc;
-use ferrom::command::{CommandDefinition, Input, ResultKind, Timestamps};
+use ferrom::command::{CommandDefinition, Input, ResultKind, Timestamps, Tuple};
 use ferrom::testing::Harness;
 use ferrom::{Container, Value};
 use post_analytics::{Company, Post};
@@ -609,7 +609,7 @@ async fn run_bulk_interleaved(bench: &Bench) -> Result<(Duration, Duration)> {
                 Side::Ferrom => {
                     let tuples = (0..BATCH).map(|i| {
                         let n = batch * BATCH + i;
-                        vec![
+                        Tuple::from([
                             (
                                 "url",
                                 Value::from(format!("https://example.com/bulk/{run}/f{n}")),
@@ -617,7 +617,7 @@ async fn run_bulk_interleaved(bench: &Bench) -> Result<(Duration, Duration)> {
                             ("se_post", Value::from(false)),
                             ("stats", Value::from(serde_json::json!({ "views": n }))),
                             ("company_id", Value::from(company)),
-                        ]
+                        ])
                     });
                     let written = create.call(Input::many(tuples)).await?;
                     check(written.len() == BATCH, "ferrom wrote the batch")?;

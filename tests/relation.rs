@@ -591,6 +591,26 @@ async fn lookups_by_key_render_as_plain_key_lookups() {
     // Anything that is not the whole key stays ordered.
     let by_company = posts.filter(("company_id", 1)).limit(2).to_sql().unwrap();
     assert!(by_company.contains("ORDER BY"), "{by_company}");
+    // by_pk is the filter on the key, whichever way it is built.
+    for restricted in [posts.clone(), posts.filter(("company_id", 1))] {
+        assert_eq!(
+            restricted.by_pk(2).to_sql().unwrap(),
+            restricted
+                .filter(Condition::from_pairs([("id", 2)]))
+                .to_sql()
+                .unwrap()
+        );
+    }
+    assert!(posts.by_pk(Value::Null).to_vec().await.unwrap().is_empty());
+    assert!(
+        posts
+            .filter(("company_id", 2))
+            .by_pk(2)
+            .to_vec()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The key with another condition, or another selection, is not the
     // plain lookup: the condition and the selection hold.
     let other = posts.filter(("url", "http://example.com/3")).by_pk(2);

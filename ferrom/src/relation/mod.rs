@@ -302,23 +302,10 @@ impl Relation {
         let joined;
         let schema = match table {
             None => {
-                // The relation's own column: the name its every-attribute
-                // select already shares (no allocation per builder call).
                 let attribute = self.inner.schema.require(column)?;
-                let shared = self
-                    .inner
-                    .schema
-                    .position(column)
-                    .and_then(|at| self.bare.select.get(at))
-                    .and_then(|item| match item {
-                        SelectItem::Column(col, None)
-                            if col.table.is_none() && *col.column == *attribute.name =>
-                        {
-                            Some(col.clone())
-                        }
-                        _ => None,
-                    });
-                let col = shared.unwrap_or_else(|| ColumnRef::new(None, &attribute.name));
+                let col = self
+                    .own_column(column)
+                    .unwrap_or_else(|| ColumnRef::new(None, &attribute.name));
                 return Ok((col, attribute.ty.clone()));
             }
             Some(alias) => {
@@ -356,6 +343,18 @@ impl Relation {
         };
         let attribute = schema.require(column)?;
         Ok((ColumnRef::new(table, &attribute.name), attribute.ty.clone()))
+    }
+
+    /// The relation's own column `name` as its every-attribute select
+    /// already shares it (no allocation per builder call).
+    fn own_column(&self, name: &str) -> Option<ColumnRef> {
+        let at = self.inner.schema.position(name)?;
+        match self.bare.select.get(at)? {
+            SelectItem::Column(col, None) if col.table.is_none() && *col.column == *name => {
+                Some(col.clone())
+            }
+            _ => None,
+        }
     }
 
     fn operand(&self, query: &Query, subject: &Subject) -> Result<Operand> {
@@ -438,14 +437,7 @@ impl Relation {
         let condition = condition.into();
         self.with(|r, q| {
             let c = r.cond(q, &condition)?;
-            q.filter = Some(match q.filter.take() {
-                None => c,
-                Some(Cond::And(mut items)) => {
-                    items.push(c);
-                    Cond::And(items)
-                }
-                Some(prev) => Cond::And(vec![prev, c]),
-            });
+            and_filter(q, c);
             Ok(())
         })
     }
@@ -795,13 +787,7 @@ impl Relation {
     #[must_use]
     pub fn by_pk(&self, key: impl Into<Value>) -> Relation {
         let key = key.into();
-        let pk: Vec<String> = self
-            .inner
-            .schema
-            .primary_key_names()
-            .into_iter()
-            .map(str::to_string)
-            .collect();
+        let pk = self.inner.schema.primary_key_names();
         let values = match key {
             Value::List(items) => items,
             v => vec![v],
@@ -824,9 +810,27 @@ impl Relation {
                 })
             });
         }
-        self.filter(Condition::from_pairs(
-            pk.iter().map(String::as_str).zip(values),
-        ))
+        // Plain values: the condition `filter` would build, built directly
+        // from the shared column names.
+        let plain: Option<Vec<Cond>> = pk
+            .iter()
+            .zip(&values)
+            .map(|(name, value)| match value {
+                Value::Null | Value::List(_) => None,
+                v => Some(Cond::Cmp(
+                    Operand::Column(self.own_column(name)?),
+                    query::CmpOp::Eq,
+                    v.clone(),
+                )),
+            })
+            .collect();
+        match plain {
+            Some(cmps) => self.with(|_, q| {
+                and_filter(q, Cond::And(cmps));
+                Ok(())
+            }),
+            None => self.filter(Condition::from_pairs(pk.into_iter().zip(values))),
+        }
     }
 
     /// Calls a registered view by name (`by_url` with one argument).
@@ -907,6 +911,18 @@ impl Relation {
                 .as_ref()
                 .is_some_and(|f| self.pk_equality(f).is_some())
     }
+}
+
+/// `c` added to the query's condition (`AND`).
+fn and_filter(q: &mut Query, c: Cond) {
+    q.filter = Some(match q.filter.take() {
+        None => c,
+        Some(Cond::And(mut items)) => {
+            items.push(c);
+            Cond::And(items)
+        }
+        Some(prev) => Cond::And(vec![prev, c]),
+    });
 }
 
 /// Whether two select lists are the same (shared ones are, without
