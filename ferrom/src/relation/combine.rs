@@ -61,7 +61,7 @@ use sqlx::{FromRow, Row as _, ValueRef as _};
 
 use super::mapped::Mapped;
 use super::query::{ColumnRef, Cond, Join, JoinKind, Operand, Query, Rendered, SelectItem};
-use super::{Relation, sql};
+use super::{Relation, and_filter, sql};
 use crate::error::{Error, Result};
 use crate::exec::{Exec, Statement};
 use crate::row::{Columns, Nested, Row, decode_row, decode_scalar};
@@ -129,18 +129,6 @@ fn kind_name(kind: AssociationKind) -> &'static str {
         AssociationKind::BelongsTo => "belongs_to",
         AssociationKind::ManyToMany => "many_to_many",
     }
-}
-
-/// `filter AND cond`.
-fn and_filter(query: &mut Query, cond: Cond) {
-    query.filter = Some(match query.filter.take() {
-        None => cond,
-        Some(Cond::And(mut items)) => {
-            items.push(cond);
-            Cond::And(items)
-        }
-        Some(prev) => Cond::And(vec![prev, cond]),
-    });
 }
 
 /// The output position of `column`: where the selection has it already,

@@ -914,7 +914,7 @@ impl Relation {
 }
 
 /// `c` added to the query's condition (`AND`).
-fn and_filter(q: &mut Query, c: Cond) {
+pub(crate) fn and_filter(q: &mut Query, c: Cond) {
     q.filter = Some(match q.filter.take() {
         None => c,
         Some(Cond::And(mut items)) => {
