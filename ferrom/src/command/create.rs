@@ -16,7 +16,7 @@
 use sqlx::mysql::MySqlRow;
 
 use super::atomic::atomically;
-use super::check::given_positions;
+use super::check::{given_at, given_positions};
 use super::input::Tuple;
 use super::keys::{self, ReadKey};
 use super::registry::AutoIncrement;
@@ -38,9 +38,8 @@ pub(crate) fn union_columns(cmd: &Command, tuples: &[Tuple]) -> Vec<String> {
     attributes
         .iter()
         .enumerate()
-        .filter(|(at, a)| match given {
-            Some(bits) if *at < 128 => bits & (1_u128 << at) != 0,
-            _ => tuples.iter().any(|t| t.contains(&a.name)),
+        .filter(|(at, a)| {
+            given_at(given, *at).unwrap_or_else(|| tuples.iter().any(|t| t.contains(&a.name)))
         })
         .map(|(_, a)| a.name.clone())
         .collect()

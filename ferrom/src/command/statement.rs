@@ -71,9 +71,6 @@ pub(crate) fn render_insert(
     sql.push_str(" (");
     push_list(&mut sql, columns);
     sql.push_str(") VALUES ");
-    // One row's values in column order; `hints[k]` is the column the k-th
-    // attribute of the previous row went to (rows usually give their
-    // attributes in the same order, so one comparison finds each).
     // A row that gives every column: the same placeholders each time.
     let full_row = {
         let mut row = String::with_capacity(2 + columns.len() * 3);
@@ -84,64 +81,41 @@ pub(crate) fn render_insert(
         row.push(')');
         row
     };
-    let mut slots: Vec<Option<Value>> = vec![None; columns.len()];
     // The column of each schema position met so far (checked values know
     // their attribute's position): one name comparison per attribute per
     // statement, not per row.
     let mut column_at: Vec<Option<usize>> = Vec::new();
-    // Each value's column, and (for full rows) each column's value.
-    let mut targets: Vec<Option<usize>> = Vec::with_capacity(columns.len());
-    let mut source: Vec<usize> = Vec::with_capacity(columns.len());
+    // For the current row: the entry each column takes its value from.
+    let mut source: Vec<Option<usize>> = Vec::with_capacity(columns.len());
     for (i, row) in rows.into_iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
-        let entries = row.into_entries();
-        targets.clear();
-        targets.extend(
-            entries
-                .iter()
-                .map(|entry| column_of(entry, columns, &mut column_at)),
-        );
-        // Every column given once (checked values have distinct
-        // positions): the values go straight to their places.
-        if entries.len() == columns.len()
-            && entries.iter().all(|e| e.checked.is_some())
-            && targets.iter().all(Option::is_some)
-        {
+        let mut entries = row.into_entries();
+        source.clear();
+        source.resize(columns.len(), None);
+        for (k, entry) in entries.iter().enumerate() {
+            if let Some(j) = column_of(entry, columns, &mut column_at) {
+                // A name given twice (unchecked input): the first counts.
+                source[j].get_or_insert(k);
+            }
+        }
+        if source.iter().all(Option::is_some) {
             sql.push_str(&full_row);
-            source.clear();
-            source.resize(columns.len(), 0);
-            for (k, j) in targets.iter().enumerate() {
-                if let Some(j) = j {
-                    source[*j] = k;
+        } else {
+            sql.push('(');
+            for (j, k) in source.iter().enumerate() {
+                if j > 0 {
+                    sql.push_str(", ");
                 }
+                sql.push_str(if k.is_some() { "?" } else { "DEFAULT" });
             }
-            let mut entries = entries;
-            for &k in &source {
-                binds.push(std::mem::replace(&mut entries[k].value, Value::Null));
-            }
-            continue;
+            sql.push(')');
         }
-        for (entry, j) in entries.into_iter().zip(&targets) {
-            if let Some(j) = j {
-                slots[*j] = Some(entry.value);
-            }
+        // Each value moves to its place, in column order.
+        for &k in source.iter().flatten() {
+            binds.push(std::mem::replace(&mut entries[k].value, Value::Null));
         }
-        sql.push('(');
-        for (j, slot) in slots.iter_mut().enumerate() {
-            if j > 0 {
-                sql.push_str(", ");
-            }
-            match slot.take() {
-                Some(value) => {
-                    sql.push('?');
-                    binds.push(value);
-                }
-                None => sql.push_str("DEFAULT"),
-            }
-        }
-        sql.push(')');
     }
     match on_conflict {
         OnConflict::Fail => {}

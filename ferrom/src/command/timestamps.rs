@@ -3,7 +3,7 @@
 use chrono::Utc;
 use smol_str::SmolStr;
 
-use super::check::given_positions;
+use super::check::{given_at, given_positions};
 use super::convert::truncate_datetime;
 use super::definition::CommandKind;
 use super::input::Tuple;
@@ -121,11 +121,7 @@ impl Plugin for Timestamps {
             // looked through by name.
             let given = given_positions(tuple);
             for (at, name, value) in &stamps {
-                let gives = match given {
-                    Some(bits) if *at < 128 => bits & (1_u128 << at) != 0,
-                    _ => tuple.contains(name),
-                };
-                if !gives {
+                if !given_at(given, *at).unwrap_or_else(|| tuple.contains(name)) {
                     // Of the attribute's type, truncated to its precision,
                     // and writable (finalize checked): no second check.
                     tuple.push_checked(name, *at, value.clone());

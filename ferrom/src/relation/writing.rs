@@ -65,7 +65,7 @@ impl Relation {
         Ok(match &q.filter {
             None => Target::All,
             Some(cond) => match self.pk_equality(cond) {
-                Some(key) => Target::ByPk(key),
+                Some(key) => Target::ByPk(key.into_iter().cloned().collect()),
                 None => Target::Filter,
             },
         })
@@ -73,12 +73,12 @@ impl Relation {
 
     /// The key values when `cond` is exactly "each primary-key column
     /// equals a value".
-    pub(crate) fn pk_equality(&self, cond: &Cond) -> Option<Vec<Value>> {
+    pub(crate) fn pk_equality<'c>(&self, cond: &'c Cond) -> Option<Vec<&'c Value>> {
         let pk = self.schema().primary_key_names();
         if pk.is_empty() {
             return None;
         }
-        let mut found: Vec<Option<Value>> = vec![None; pk.len()];
+        let mut found: Vec<Option<&Value>> = vec![None; pk.len()];
         let mut pending = vec![cond];
         while let Some(c) = pending.pop() {
             match c {
@@ -92,7 +92,7 @@ impl Relation {
                     if found[at].is_some() {
                         return None;
                     }
-                    found[at] = Some(value.clone());
+                    found[at] = Some(value);
                 }
                 _ => return None,
             }
@@ -121,7 +121,11 @@ impl Relation {
         if !plain {
             return None;
         }
-        let binds = self.pk_equality(q.filter.as_ref()?)?;
+        let binds = self
+            .pk_equality(q.filter.as_ref()?)?
+            .into_iter()
+            .cloned()
+            .collect();
         let sql = self.key_lookup_sql()?.to_string();
         Some(Rendered { sql, binds })
     }
