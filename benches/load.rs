@@ -45,10 +45,13 @@ use serde_json::json;
 use sqlx::{FromRow as _, MySqlConnection, MySqlPool};
 
 mod common;
+#[path = "../tests/support/load_mix.rs"]
+mod load_mix;
 use common::{
     Machine, bench_server, build_profile, check, median, quick_requested, round3, sorted,
     write_results,
 };
+use load_mix::{create_and_update_in_transaction, post_input};
 
 /// Concurrent tasks.
 const TASKS: usize = 32;
@@ -304,28 +307,8 @@ impl Backend {
         match self {
             Backend::Ferrom { container, .. } => {
                 let input = post_input(url, company, stats);
-                let error = error.to_string();
-                let id = container
-                    .transaction(|tx| async move {
-                        let posts = tx.relation("posts")?;
-                        let created = posts.command("create")?.call(input).await?.into_rows();
-                        let Some(id) = created
-                            .first()
-                            .and_then(|r| r.get("id").ok())
-                            .and_then(Value::as_i64)
-                        else {
-                            return Err(ferrom::Error::Refused(
-                                "create in a transaction returned no id".into(),
-                            ));
-                        };
-                        posts
-                            .by_pk(id)
-                            .command("update")?
-                            .call([("error", error)])
-                            .await?;
-                        Ok(id)
-                    })
-                    .await?;
+                let id =
+                    create_and_update_in_transaction(container, input, error.to_string()).await?;
                 Ok(i32::try_from(id)?)
             }
             Backend::Sqlx {
@@ -350,15 +333,6 @@ impl Backend {
             }
         }
     }
-}
-
-/// The input of a post's create: its url, company and stats.
-fn post_input(url: &str, company: i32, stats: serde_json::Value) -> Tuple {
-    Tuple::from([
-        ("url", Value::from(url)),
-        ("company_id", Value::from(company)),
-        ("stats", Value::Json(stats)),
-    ])
 }
 
 /// Raw sqlx create of a post on one connection, returning the row:

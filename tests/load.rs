@@ -28,6 +28,7 @@ use ferrom::{Container, Row, Value};
 use post_analytics::Post;
 use serde_json::json;
 
+use crate::support::load_mix::{create_and_update_in_transaction, post_input};
 use crate::support::{call_one, reference_db};
 
 /// Concurrent tasks.
@@ -162,15 +163,6 @@ fn url_prefix(task: usize) -> String {
     format!("https://load.test/t{task}/")
 }
 
-/// The input of a post's create: its url, company and stats.
-fn post_input(url: &str, company_id: i32, stats: &serde_json::Value) -> Tuple {
-    Tuple::from([
-        ("url", Value::from(url)),
-        ("company_id", Value::from(company_id)),
-        ("stats", Value::Json(stats.clone())),
-    ])
-}
-
 /// Reads post `id` by key into [`Post`], counted as one operation.
 async fn read_post(container: &Container, gauge: &Gauge, id: i32) -> ferrom::Result<Option<Post>> {
     let _op = gauge.enter();
@@ -250,7 +242,7 @@ async fn run_task(
             container
                 .relation("posts")?
                 .command("create")?
-                .call(post_input(&url, company_id, &expected.stats))
+                .call(post_input(&url, company_id, expected.stats.clone()))
                 .await
                 .with_context(|| format!("create {url}"))?
                 .into_one()
@@ -364,28 +356,8 @@ async fn run_task(
             let company_id = ledger.company_id;
             let id = {
                 let _op = gauge.enter();
-                let input = post_input(&url, company_id, &stats);
-                let set_error = error.clone();
-                container
-                    .transaction(|tx| async move {
-                        let posts = tx.relation("posts")?;
-                        let created = posts.command("create")?.call(input).await?.into_rows();
-                        let Some(id) = created
-                            .first()
-                            .and_then(|r| r.get("id").ok())
-                            .and_then(Value::as_i64)
-                        else {
-                            return Err(ferrom::Error::Refused(
-                                "create in a transaction returned no id".into(),
-                            ));
-                        };
-                        posts
-                            .by_pk(id)
-                            .command("update")?
-                            .call([("error", set_error)])
-                            .await?;
-                        Ok(id)
-                    })
+                let input = post_input(&url, company_id, stats.clone());
+                create_and_update_in_transaction(container, input, error.clone())
                     .await
                     .with_context(|| format!("create and update {url} in a transaction"))?
             };

@@ -12,6 +12,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod load_mix;
 pub mod tmux;
 
 use std::io::Write as _;
