@@ -378,6 +378,41 @@ async fn sessions_reuse_one_connection() {
 
 #[test]
 fn every_statement_is_traced_without_values_at_info() {
+    let log = traced(tracing::Level::DEBUG, async |container| {
+        let companies = container.relation("companies").unwrap();
+        companies
+            .filter(("name", "Top Secret Name"))
+            .count()
+            .await
+            .unwrap();
+    });
+    assert!(log.contains("ferrom.sql"), "{log}");
+    assert!(log.contains("SELECT COUNT(*)"), "{log}");
+    assert!(log.contains("elapsed_us"), "{log}");
+    assert!(
+        !log.contains("Top Secret Name"),
+        "bound values are not logged below trace: {log}"
+    );
+}
+
+/// An insert's values, encoded straight from its tuples, still show at
+/// trace level.
+#[test]
+fn an_inserts_values_are_traced_at_trace() {
+    let log = traced(tracing::Level::TRACE, async |container| {
+        let create = container.command("companies", "create").unwrap();
+        create
+            .call([("name", "Traced Name"), ("domain", "https://traced.test")])
+            .await
+            .unwrap();
+    });
+    assert!(log.contains("INSERT INTO `companies`"), "{log}");
+    assert!(log.contains("Traced Name"), "{log}");
+    assert!(log.contains("https://traced.test"), "{log}");
+}
+
+/// What `work` logs on a fresh reference database, at `level`.
+fn traced(level: tracing::Level, work: impl AsyncFnOnce(&ferrom::Container)) -> String {
     use std::io::Write;
     #[derive(Clone, Default)]
     struct Buf(Arc<std::sync::Mutex<Vec<u8>>>);
@@ -398,7 +433,7 @@ fn every_statement_is_traced_without_values_at_info() {
     let buf = Buf::default();
     let writer = buf.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
+        .with_max_level(level)
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
@@ -406,21 +441,7 @@ fn every_statement_is_traced_without_values_at_info() {
         // Other tests' subscribers may have cached callsite interest: ask
         // again now that this one is in place.
         tracing::callsite::rebuild_interest_cache();
-        rt.block_on(async {
-            let companies = container.relation("companies").unwrap();
-            companies
-                .filter(("name", "Top Secret Name"))
-                .count()
-                .await
-                .unwrap();
-        });
+        rt.block_on(work(&container));
     });
-    let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("ferrom.sql"), "{log}");
-    assert!(log.contains("SELECT COUNT(*)"), "{log}");
-    assert!(log.contains("elapsed_us"), "{log}");
-    assert!(
-        !log.contains("Top Secret Name"),
-        "bound values are not logged below trace: {log}"
-    );
+    String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
 }

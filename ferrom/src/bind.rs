@@ -51,10 +51,8 @@ pub(crate) fn bind_value(args: &mut MySqlArguments, value: &Value) -> Result<()>
             // clip, outside strict mode) with its own message.
             None => Arguments::add(args, format_time(*micros)),
         },
-        Value::Json(j) => match serde_json::to_string(j) {
-            Ok(text) => Arguments::add(args, text),
-            Err(e) => Err(e.into()),
-        },
+        // Serialized straight into the arguments, as text.
+        Value::Json(j) => Arguments::add(args, sqlx::types::Json(j)),
         Value::List(items) => Err(format!(
             "a list of {} values cannot be bound as one parameter; lists are expanded into one placeholder per item (IN lists), so this is a bug in the statement's renderer",
             items.len()

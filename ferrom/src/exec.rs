@@ -4,13 +4,14 @@
 //! (a `tracing` span with the SQL and its duration; bound values only at
 //! `trace` level), counts it on the gateway and classifies its error.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::TryStreamExt;
 use futures_util::stream::BoxStream;
 use sqlx::MySqlConnection;
-use sqlx::mysql::{MySqlQueryResult, MySqlRow};
+use sqlx::mysql::{MySqlArguments, MySqlQueryResult, MySqlRow};
 use sqlx::pool::PoolConnection;
 use sqlx::{FromRow, MySql};
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -36,6 +37,40 @@ pub(crate) enum Exec {
     Session(SharedConnection),
 }
 
+/// What an insert answered: how it went, or the rows of its `RETURNING`.
+#[derive(Debug)]
+pub(crate) enum Inserted {
+    Done(MySqlQueryResult),
+    Rows(Vec<MySqlRow>),
+}
+
+impl Inserted {
+    /// The first id the server generated (0 after `RETURNING`, which gives
+    /// the rows instead).
+    pub(crate) fn last_insert_id(&self) -> u64 {
+        match self {
+            Inserted::Done(done) => done.last_insert_id(),
+            Inserted::Rows(_) => 0,
+        }
+    }
+
+    /// How many rows it wrote.
+    pub(crate) fn rows_affected(&self) -> u64 {
+        match self {
+            Inserted::Done(done) => done.rows_affected(),
+            Inserted::Rows(rows) => rows.len() as u64,
+        }
+    }
+
+    /// The rows `RETURNING` gave (none without it).
+    pub(crate) fn into_rows(self) -> Vec<MySqlRow> {
+        match self {
+            Inserted::Rows(rows) => rows,
+            Inserted::Done(_) => Vec::new(),
+        }
+    }
+}
+
 /// A statement ready to run: SQL with `?` placeholders and its values.
 #[derive(Clone, Debug)]
 pub(crate) struct Statement<'a> {
@@ -57,16 +92,21 @@ pub(crate) async fn hold(gateway: &Gateway, relation: Option<&str>) -> Result<Sh
 }
 
 /// Counts a statement on `gateway` and opens its `ferrom.sql` span (the
-/// SQL and relation; the bound values as a `trace` event in it).
-fn statement_span(gateway: &Gateway, stmt: &Statement<'_>) -> tracing::Span {
+/// SQL and relation; the bound values, `binds`, as a `trace` event in it).
+fn statement_span(
+    gateway: &Gateway,
+    sql: &str,
+    relation: Option<&str>,
+    binds: &dyn fmt::Debug,
+) -> tracing::Span {
     gateway.note_statement();
     let span = tracing::info_span!(
         "ferrom.sql",
-        relation = stmt.relation.unwrap_or(""),
-        sql = stmt.sql,
+        relation = relation.unwrap_or(""),
+        sql = sql,
         elapsed_us = tracing::field::Empty
     );
-    tracing::trace!(parent: &span, binds = ?stmt.binds, "binds");
+    tracing::trace!(parent: &span, binds = ?binds, "binds");
     span
 }
 
@@ -119,7 +159,7 @@ impl Exec {
         stmt: &Statement<'_>,
         work: impl AsyncFnOnce(&mut MySqlConnection) -> Result<T>,
     ) -> Result<T> {
-        let span = statement_span(gateway, stmt);
+        let span = statement_span(gateway, stmt.sql, stmt.relation, &stmt.binds);
         self.in_span(gateway, span, stmt.relation, work).await
     }
 
@@ -222,45 +262,36 @@ impl Exec {
         .await
     }
 
-    /// [`Exec::execute`] for a statement that owns its values (a large
-    /// insert's): they are bound, then freed while the server runs the
+    /// Runs an insert whose values are encoded already (encoded from its
+    /// tuples as it was rendered); with `returning`, reads the rows its
+    /// `RETURNING` clause gives. `rows`, what the values came from, shows
+    /// in the trace; owned, it is freed while the server runs the
     /// statement rather than after it answers.
-    pub(crate) async fn execute_owned(
+    pub(crate) async fn insert_encoded(
         &self,
         gateway: &Gateway,
         sql: &str,
-        binds: Vec<Value>,
+        args: MySqlArguments,
+        returning: bool,
         relation: Option<&str>,
-    ) -> Result<MySqlQueryResult> {
-        if binds.is_empty() {
-            let stmt = Statement {
-                sql,
-                binds: &binds,
-                relation,
-            };
-            return self.execute(gateway, stmt).await;
-        }
-        let args = arguments(&binds)?;
-        let span = statement_span(
-            gateway,
-            &Statement {
-                sql,
-                binds: &binds,
-                relation,
-            },
-        );
+        rows: impl fmt::Debug + Send,
+    ) -> Result<Inserted> {
+        let span = statement_span(gateway, sql, relation, &rows);
         let classify = |e| Error::classify(relation, &gateway.url(), e);
         // Boxed: a large statement's one allocation keeps the callers'
         // futures small.
         let run = Box::pin(self.in_span(gateway, span, relation, async |conn| {
-            sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
-                .execute(conn)
-                .await
-                .map_err(classify)
+            let query = sqlx::query_with(sqlx::AssertSqlSafe(sql), args);
+            if returning {
+                query.fetch_all(conn).await.map(Inserted::Rows)
+            } else {
+                query.execute(conn).await.map(Inserted::Done)
+            }
+            .map_err(classify)
         }));
         // Polled in order: the statement is sent, and while its answer is
-        // awaited the values are dropped.
-        let (result, ()) = futures_util::join!(run, async move { drop(binds) });
+        // awaited the rows are dropped.
+        let (result, ()) = futures_util::join!(run, async move { drop(rows) });
         result
     }
 

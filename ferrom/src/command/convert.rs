@@ -208,13 +208,36 @@ pub(crate) fn convert(ty: &Type, value: Value) -> Result<Value, Problem> {
     }
 }
 
-fn integer(ty: &Type, bits: u8, unsigned: bool, value: Value) -> Result<Value, Problem> {
+/// Whether [`convert`] would give `value` back unchanged for `ty`, found
+/// without moving it: NULL, and the common values of an attribute's own
+/// kind. `false` says only that [`convert`] must decide.
+pub(crate) fn fits_as_is(ty: &Type, value: &Value) -> bool {
+    match (ty, value) {
+        (_, Value::Null) | (Type::Bool, Value::Bool(_)) | (Type::Json, Value::Json(_)) => true,
+        (Type::Integer { bits, unsigned }, Value::Int(i)) => {
+            let (min, max) = integer_range(*bits, *unsigned);
+            (min..=max).contains(&i128::from(*i))
+        }
+        (Type::String { max_length }, Value::String(s)) => {
+            // No more characters than bytes.
+            max_length.is_none_or(|max| s.len() as u64 <= max)
+        }
+        _ => false,
+    }
+}
+
+/// The smallest and largest values of an integer column.
+fn integer_range(bits: u8, unsigned: bool) -> (i128, i128) {
     let bits = u32::from(bits.clamp(1, 64));
-    let (min, max): (i128, i128) = if unsigned {
+    if unsigned {
         (0, (1i128 << bits) - 1)
     } else {
         (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
-    };
+    }
+}
+
+fn integer(ty: &Type, bits: u8, unsigned: bool, value: Value) -> Result<Value, Problem> {
+    let (min, max) = integer_range(bits, unsigned);
     let n = match value {
         Value::Int(i) => i128::from(i),
         Value::UInt(u) => i128::from(u),
@@ -389,6 +412,90 @@ mod tests {
 
     fn int(bits: u8, unsigned: bool) -> Type {
         Type::Integer { bits, unsigned }
+    }
+
+    #[test]
+    fn what_fits_as_is_converts_to_itself() {
+        let types = [
+            Type::Integer {
+                bits: 8,
+                unsigned: true,
+            },
+            Type::Integer {
+                bits: 8,
+                unsigned: false,
+            },
+            Type::Integer {
+                bits: 64,
+                unsigned: false,
+            },
+            Type::Integer {
+                bits: 64,
+                unsigned: true,
+            },
+            Type::Bool,
+            Type::String {
+                max_length: Some(3),
+            },
+            Type::String { max_length: None },
+            Type::Json,
+            Type::DateTime {
+                precision: 0,
+                timestamp: false,
+            },
+            Type::Decimal {
+                precision: 4,
+                scale: 2,
+            },
+            Type::Float { double: true },
+        ];
+        let values = [
+            Value::Null,
+            Value::Int(0),
+            Value::Int(1),
+            Value::Int(-1),
+            Value::Int(255),
+            Value::Int(256),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::UInt(u64::MAX),
+            Value::Bool(true),
+            Value::String("abc".into()),
+            Value::String("abcd".into()),
+            Value::String("ééé".into()),
+            Value::String("{}".into()),
+            Value::Json(serde_json::json!({"a": 1})),
+            Value::Float(1.5),
+            Value::Decimal("1.5".into()),
+        ];
+        let mut as_is = 0;
+        for ty in &types {
+            for value in &values {
+                if fits_as_is(ty, value) {
+                    as_is += 1;
+                    assert_eq!(
+                        convert(ty, value.clone()).as_ref(),
+                        Ok(value),
+                        "{ty} {value:?}"
+                    );
+                }
+            }
+        }
+        // The common cases do fit; the rest go through `convert`.
+        assert!(as_is > 20, "{as_is}");
+        assert!(!fits_as_is(
+            &Type::String {
+                max_length: Some(3)
+            },
+            &"ééé".into()
+        ));
+        assert!(!fits_as_is(
+            &Type::Integer {
+                bits: 8,
+                unsigned: true
+            },
+            &Value::Int(-1)
+        ));
     }
 
     #[test]

@@ -21,20 +21,18 @@ use super::input::Tuple;
 use super::keys::{self, ReadKey};
 use super::registry::AutoIncrement;
 use super::statement::{OnConflict, render_insert, rows_per_statement};
-use super::{Command, execute, execute_owned, fetch};
+use super::{Command, fetch, run_insert};
 use crate::error::{Error, Result};
 use crate::relation::Relation;
 use crate::relation::writing::key_batch;
 use crate::row::decode_scalar;
 use crate::value::Value;
 
-/// Every attribute any tuple gives, in table order.
-pub(crate) fn union_columns(cmd: &Command, tuples: &[Tuple]) -> Vec<String> {
+/// Every attribute any tuple gives, in table order. `given` is the union
+/// of the tuples' [`given_positions`] when every tuple has them (the
+/// check works them out); without it the names are compared.
+pub(crate) fn union_columns(cmd: &Command, tuples: &[Tuple], given: Option<u128>) -> Vec<String> {
     let attributes = cmd.relation.schema().attributes();
-    // Checked tuples know their attributes' positions: one pass over them.
-    let given = tuples
-        .iter()
-        .try_fold(0_u128, |bits, t| given_positions(t).map(|b| bits | b));
     attributes
         .iter()
         .enumerate()
@@ -70,12 +68,18 @@ pub(crate) fn all_columns(cmd: &Command) -> Vec<String> {
 }
 
 /// Inserts `tuples`; returns the rows as persisted, in input order.
-pub(crate) async fn create(cmd: &Command, tuples: Vec<Tuple>) -> Result<Vec<MySqlRow>> {
+///
+/// `given`: see [`union_columns`].
+pub(crate) async fn create(
+    cmd: &Command,
+    tuples: Vec<Tuple>,
+    given: Option<u128>,
+) -> Result<Vec<MySqlRow>> {
     if tuples.is_empty() {
         return Ok(Vec::new());
     }
     if cmd.capabilities.insert_returning {
-        return create_returning(cmd, tuples).await;
+        return create_returning(cmd, tuples, given).await;
     }
     let key = keys::choose(cmd.relation.schema(), &tuples, true).ok_or_else(|| {
         cmd.invalid(format!(
@@ -84,19 +88,23 @@ pub(crate) async fn create(cmd: &Command, tuples: Vec<Tuple>) -> Result<Vec<MySq
         ))
     })?;
     atomically(&cmd.relation, tuples.len() > 1, async |relation| {
-        insert_and_reread(cmd, relation, &tuples, &key).await
+        insert_and_reread(cmd, relation, &tuples, &key, given).await
     })
     .await
 }
 
 /// Inserts `tuples` and reads nothing back (result `Count`): one `INSERT`
 /// per batch, in a transaction when there is more than one. Returns how
-/// many rows were inserted.
-pub(crate) async fn create_count(cmd: &Command, tuples: Vec<Tuple>) -> Result<u64> {
+/// many rows were inserted. `given`: see [`union_columns`].
+pub(crate) async fn create_count(
+    cmd: &Command,
+    tuples: Vec<Tuple>,
+    given: Option<u128>,
+) -> Result<u64> {
     if tuples.is_empty() {
         return Ok(0);
     }
-    let columns = union_columns(cmd, &tuples);
+    let columns = union_columns(cmd, &tuples, given);
     let per_statement = rows_per_statement(columns.len());
     let table = cmd.relation.schema().table();
     atomically(
@@ -105,10 +113,8 @@ pub(crate) async fn create_count(cmd: &Command, tuples: Vec<Tuple>) -> Result<u6
         async |relation| {
             let mut inserted = 0;
             for batch in into_batches(tuples, per_statement) {
-                let insert = render_insert(table, &columns, batch, OnConflict::Fail, None);
-                inserted += execute_owned(relation, &insert.sql, insert.binds)
-                    .await?
-                    .rows_affected();
+                let insert = render_insert(table, &columns, &batch, OnConflict::Fail, None)?;
+                inserted += run_insert(relation, insert, batch).await?.rows_affected();
             }
             Ok(inserted)
         },
@@ -116,8 +122,12 @@ pub(crate) async fn create_count(cmd: &Command, tuples: Vec<Tuple>) -> Result<u6
     .await
 }
 
-async fn create_returning(cmd: &Command, tuples: Vec<Tuple>) -> Result<Vec<MySqlRow>> {
-    let columns = union_columns(cmd, &tuples);
+async fn create_returning(
+    cmd: &Command,
+    tuples: Vec<Tuple>,
+    given: Option<u128>,
+) -> Result<Vec<MySqlRow>> {
+    let columns = union_columns(cmd, &tuples, given);
     let returning = all_columns(cmd);
     let per_statement = rows_per_statement(columns.len());
     let table = cmd.relation.schema().table();
@@ -128,8 +138,8 @@ async fn create_returning(cmd: &Command, tuples: Vec<Tuple>) -> Result<Vec<MySql
             let mut rows = Vec::with_capacity(tuples.len());
             for batch in into_batches(tuples, per_statement) {
                 let insert =
-                    render_insert(table, &columns, batch, OnConflict::Fail, Some(&returning));
-                rows.extend(fetch(relation, &insert.sql, &insert.binds).await?);
+                    render_insert(table, &columns, &batch, OnConflict::Fail, Some(&returning))?;
+                rows.extend(run_insert(relation, insert, batch).await?.into_rows());
             }
             Ok(rows)
         },
@@ -144,16 +154,17 @@ async fn insert_and_reread(
     relation: &Relation,
     tuples: &[Tuple],
     key: &ReadKey,
+    given: Option<u128>,
 ) -> Result<Vec<MySqlRow>> {
     let table = relation.schema().table();
-    let columns = union_columns(cmd, tuples);
+    let columns = union_columns(cmd, tuples, given);
     let per_statement = rows_per_statement(columns.len());
     let mut wanted: Vec<Vec<Value>> = Vec::with_capacity(tuples.len());
     match key {
         ReadKey::Given(key) => {
             for batch in tuples.chunks(per_statement) {
-                let insert = render_insert(table, &columns, batch.to_vec(), OnConflict::Fail, None);
-                execute(relation, &insert.sql, &insert.binds).await?;
+                let insert = render_insert(table, &columns, batch, OnConflict::Fail, None)?;
+                run_insert(relation, insert, batch).await?;
             }
             wanted.extend(tuples.iter().filter_map(|t| keys::key_of(t, key)));
         }
@@ -171,13 +182,10 @@ async fn insert_and_reread(
                     autoinc(cmd, relation).await?.increment
                 };
                 for batch in tuples.chunks(per_statement) {
-                    let insert =
-                        render_insert(table, &columns, batch.to_vec(), OnConflict::Fail, None);
+                    let insert = render_insert(table, &columns, batch, OnConflict::Fail, None)?;
                     let first = generated_id(
                         cmd,
-                        execute(relation, &insert.sql, &insert.binds)
-                            .await?
-                            .last_insert_id(),
+                        run_insert(relation, insert, batch).await?.last_insert_id(),
                     )?;
                     for (i, tuple) in batch.iter().enumerate() {
                         let id = u64::try_from(i)
@@ -194,10 +202,11 @@ async fn insert_and_reread(
                 // One row per statement: each statement's insert id is that
                 // row's (or the row gives its own).
                 for tuple in tuples {
-                    let columns = union_columns(cmd, std::slice::from_ref(tuple));
-                    let insert =
-                        render_insert(table, &columns, vec![tuple.clone()], OnConflict::Fail, None);
-                    let result = execute(relation, &insert.sql, &insert.binds).await?;
+                    let columns =
+                        union_columns(cmd, std::slice::from_ref(tuple), given_positions(tuple));
+                    let row = std::slice::from_ref(tuple);
+                    let insert = render_insert(table, &columns, row, OnConflict::Fail, None)?;
+                    let result = run_insert(relation, insert, row).await?;
                     match keys::key_of(tuple, key) {
                         Some(given) => wanted.push(given),
                         None => {

@@ -15,8 +15,17 @@ use crate::value::Value;
 /// called (an unknown attribute is an error listing the relation's
 /// attributes).
 ///
+/// An array of pairs takes literal names (`&'static str`), which the
+/// tuple keeps without copying; names made at run time go through
+/// `collect()` or a `Vec<(String, Value)>`.
+///
 /// ```
 /// use ferrom::command::Tuple;
+/// use ferrom::Value;
+///
+/// let column = String::from("state");
+/// let made: Tuple = [(column.as_str(), Value::from("running"))].into_iter().collect();
+/// assert_eq!(made.get("state"), Some(&Value::from("running")));
 ///
 /// let mut tuple = Tuple::from([("name", "Acme"), ("domain", "https://acme.test")]);
 /// tuple.set("state", "running");
@@ -40,8 +49,10 @@ pub(crate) struct Entry {
     pub(crate) value: Value,
     /// The attribute's position in the schema once the value has been
     /// checked and converted against it (so a second check after the
-    /// plugins skips it); cleared whenever the value is set again.
-    pub(crate) checked: Option<usize>,
+    /// plugins skips it); cleared whenever the value is set again. As
+    /// `u32` (a table has at most 4,096 columns): an entry is 64 bytes,
+    /// and a large insert's tuples go through the cache more than once.
+    checked: Option<u32>,
 }
 
 impl Entry {
@@ -51,6 +62,17 @@ impl Entry {
             value,
             checked: None,
         }
+    }
+
+    /// The schema position the value was checked against, if it was.
+    pub(crate) fn checked(&self) -> Option<usize> {
+        self.checked.map(|at| at as usize)
+    }
+
+    /// Records that the value was checked against position `at` (or, with
+    /// `None`, that it must be checked again).
+    pub(crate) fn set_checked(&mut self, at: Option<usize>) {
+        self.checked = at.and_then(|at| u32::try_from(at).ok());
     }
 }
 
@@ -129,11 +151,9 @@ impl Tuple {
     /// already of the attribute's type, not NULL, and the attribute one
     /// that can be written (the timestamps plugin's stamps).
     pub(crate) fn push_checked(&mut self, name: &SmolStr, at: usize, value: Value) {
-        self.entries.push(Entry {
-            name: name.clone(),
-            value,
-            checked: Some(at),
-        });
+        let mut entry = Entry::new(name.clone(), value);
+        entry.set_checked(Some(at));
+        self.entries.push(entry);
     }
 
     /// Removes `name`, returning its value.
@@ -213,11 +233,6 @@ impl Tuple {
     pub(crate) fn entries(&self) -> &[Entry] {
         &self.entries
     }
-
-    /// The entries, taken out (their values move into a statement).
-    pub(crate) fn into_entries(self) -> Vec<Entry> {
-        self.entries
-    }
 }
 
 fn json_kind(value: &serde_json::Value) -> &'static str {
@@ -259,9 +274,16 @@ impl<S: AsRef<str>, V: Into<Value>> FromIterator<(S, V)> for Tuple {
     }
 }
 
-impl<V: Into<Value>, const N: usize> From<[(&str, V); N]> for Tuple {
-    fn from(pairs: [(&str, V); N]) -> Self {
-        pairs.into_iter().collect()
+/// Literal names (`[("name", "Acme")]`) are kept as they are, not copied.
+impl<V: Into<Value>, const N: usize> From<[(&'static str, V); N]> for Tuple {
+    fn from(pairs: [(&'static str, V); N]) -> Self {
+        let mut entries = Vec::with_capacity(N + SPARE);
+        entries.extend(
+            pairs
+                .into_iter()
+                .map(|(k, v)| Entry::new(SmolStr::new_static(k), v.into())),
+        );
+        Tuple { entries }
     }
 }
 
@@ -394,8 +416,8 @@ impl From<Vec<Tuple>> for Input {
     }
 }
 
-impl<V: Into<Value>, const N: usize> From<[(&str, V); N]> for Input {
-    fn from(pairs: [(&str, V); N]) -> Self {
+impl<V: Into<Value>, const N: usize> From<[(&'static str, V); N]> for Input {
+    fn from(pairs: [(&'static str, V); N]) -> Self {
         Input::one(pairs)
     }
 }

@@ -70,11 +70,12 @@ use std::sync::Arc;
 use sqlx::mysql::{MySqlQueryResult, MySqlRow};
 
 use crate::error::{Error, Result};
-use crate::exec::Statement;
+use crate::exec::{Inserted, Statement};
 use crate::gateway::Capabilities;
 use crate::relation::Relation;
 use crate::row::{Row, decode_row};
 use crate::value::Value;
+use statement::Insert;
 
 /// A registered command, bound to the relation it writes to (as
 /// restricted) and to where that relation's statements run.
@@ -232,25 +233,10 @@ impl Command {
             CommandKind::Delete => tuples.clear(),
             _ => {}
         }
-        for tuple in &mut tuples {
-            check::check_tuple(&ctx, tuple)?;
-        }
-        if !definition.plugins.is_empty() {
-            for plugin in &definition.plugins {
-                plugin.before(&ctx, &mut tuples)?;
-            }
-            for tuple in &mut tuples {
-                check::check_tuple(&ctx, tuple)?;
-            }
-        }
-        if definition.kind.inserts() {
-            for tuple in &tuples {
-                check::check_required(&ctx, tuple)?;
-            }
-        }
+        let given = check::prepare(&ctx, &definition.plugins, &mut tuples)?;
         if definition.result == ResultKind::Count {
             let count = match definition.kind {
-                CommandKind::Create => create::create_count(self, tuples).await?,
+                CommandKind::Create => create::create_count(self, tuples, given).await?,
                 CommandKind::Update => {
                     let tuple = tuples.pop().unwrap_or_default();
                     update::update_count(self, tuple).await?
@@ -267,14 +253,14 @@ impl Command {
             return Ok(Written::Count(count));
         }
         let raw = match definition.kind {
-            CommandKind::Create => create::create(self, tuples).await?,
+            CommandKind::Create => create::create(self, tuples, given).await?,
             CommandKind::Update => {
                 let tuple = tuples.pop().unwrap_or_default();
                 update::update(self, tuple).await?
             }
             CommandKind::Delete => delete::delete(self).await?,
-            CommandKind::Upsert => upsert::upsert(self, &tuples, false).await?,
-            CommandKind::InsertOrIgnore => upsert::upsert(self, &tuples, true).await?,
+            CommandKind::Upsert => upsert::upsert(self, &tuples, false, given).await?,
+            CommandKind::InsertOrIgnore => upsert::upsert(self, &tuples, true, given).await?,
         };
         let mut rows = raw
             .iter()
@@ -350,16 +336,24 @@ pub(crate) async fn execute(
         .await
 }
 
-/// [`execute`] for a statement that owns its values: they are freed while
-/// the server runs it.
-pub(crate) async fn execute_owned(
+/// Runs an insert on `relation`'s connection; `rows` are what its values
+/// were encoded from (shown in the trace; owned, freed while the server
+/// runs it).
+pub(crate) async fn run_insert(
     relation: &Relation,
-    sql: &str,
-    binds: Vec<Value>,
-) -> Result<MySqlQueryResult> {
+    insert: Insert,
+    rows: impl fmt::Debug + Send,
+) -> Result<Inserted> {
     relation
         .exec
-        .execute_owned(relation.gateway(), sql, binds, Some(relation.name()))
+        .insert_encoded(
+            relation.gateway(),
+            &insert.sql,
+            insert.args,
+            insert.returning,
+            Some(relation.name()),
+            rows,
+        )
         .await
 }
 

@@ -6,6 +6,11 @@
 //! row without an attribute others give gets its column default without a
 //! second statement shape per attribute set.
 
+use sqlx::Arguments;
+use sqlx::mysql::MySqlArguments;
+
+use crate::bind::bind_value;
+use crate::error::Result;
 use crate::relation::sql::MAX_PARAMETERS;
 use crate::relation::sql::push_identifier;
 use crate::value::Value;
@@ -42,11 +47,38 @@ pub(crate) enum OnConflict<'a> {
     },
 }
 
-/// An `INSERT` ready to send.
-#[derive(Clone, Debug, PartialEq)]
+/// An `INSERT` ready to send: its SQL, and its values already encoded.
+#[derive(Debug)]
 pub(crate) struct Insert {
     pub(crate) sql: String,
-    pub(crate) binds: Vec<Value>,
+    pub(crate) args: MySqlArguments,
+    /// It ends in `RETURNING`: it answers with rows.
+    pub(crate) returning: bool,
+}
+
+/// Where an insert's values go as it is rendered.
+pub(crate) trait Binds {
+    /// Takes the next value.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind_value`].
+    fn bind(&mut self, value: &Value) -> Result<()>;
+}
+
+/// Encoded straight from the tuples: no copy of the values in between.
+impl Binds for MySqlArguments {
+    fn bind(&mut self, value: &Value) -> Result<()> {
+        bind_value(self, value)
+    }
+}
+
+/// Collected, to look at.
+impl Binds for Vec<Value> {
+    fn bind(&mut self, value: &Value) -> Result<()> {
+        self.push(value.clone());
+        Ok(())
+    }
 }
 
 /// How many rows of `columns` columns fit one statement.
@@ -56,16 +88,40 @@ pub(crate) fn rows_per_statement(columns: usize) -> usize {
 
 /// `INSERT INTO table (columns) VALUES (...), ...` for `rows`, each row
 /// giving a value (`?`) or `DEFAULT` for each column, then the conflict
-/// clause and `RETURNING returning` when given.
+/// clause and `RETURNING returning` when given; the values encoded as the
+/// statement's arguments.
+///
+/// # Errors
+///
+/// As [`bind_value`], for a value that cannot be a parameter.
 pub(crate) fn render_insert(
     table: &str,
     columns: &[String],
-    rows: Vec<Tuple>,
+    rows: &[Tuple],
     on_conflict: OnConflict<'_>,
     returning: Option<&[String]>,
-) -> Insert {
+) -> Result<Insert> {
+    let mut args = MySqlArguments::default();
+    let values = rows.iter().map(Tuple::len).sum::<usize>();
+    Arguments::reserve(&mut args, values, values * 8);
+    let sql = render_insert_into(table, columns, rows, on_conflict, returning, &mut args)?;
+    Ok(Insert {
+        sql,
+        args,
+        returning: returning.is_some(),
+    })
+}
+
+/// [`render_insert`], giving the values to `binds` in placeholder order.
+pub(crate) fn render_insert_into(
+    table: &str,
+    columns: &[String],
+    rows: &[Tuple],
+    on_conflict: OnConflict<'_>,
+    returning: Option<&[String]>,
+    binds: &mut impl Binds,
+) -> Result<String> {
     let mut sql = String::with_capacity(32 + columns.len() * 16 + rows.len() * columns.len() * 3);
-    let mut binds = Vec::with_capacity(rows.len() * columns.len());
     sql.push_str("INSERT INTO ");
     push_identifier(&mut sql, table);
     sql.push_str(" (");
@@ -87,11 +143,11 @@ pub(crate) fn render_insert(
     let mut column_at: Vec<Option<usize>> = Vec::new();
     // For the current row: the entry each column takes its value from.
     let mut source: Vec<Option<usize>> = Vec::with_capacity(columns.len());
-    for (i, row) in rows.into_iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
-        let mut entries = row.into_entries();
+        let entries = row.entries();
         source.clear();
         source.resize(columns.len(), None);
         for (k, entry) in entries.iter().enumerate() {
@@ -112,9 +168,9 @@ pub(crate) fn render_insert(
             }
             sql.push(')');
         }
-        // Each value moves to its place, in column order.
+        // Each value, in column order.
         for &k in source.iter().flatten() {
-            binds.push(std::mem::replace(&mut entries[k].value, Value::Null));
+            binds.bind(&entries[k].value)?;
         }
     }
     match on_conflict {
@@ -167,7 +223,7 @@ pub(crate) fn render_insert(
         sql.push_str(" RETURNING ");
         push_list(&mut sql, returning);
     }
-    Insert { sql, binds }
+    Ok(sql)
 }
 
 /// The column `entry` goes to: by its schema position when it has been
@@ -179,7 +235,7 @@ fn column_of(
     column_at: &mut Vec<Option<usize>>,
 ) -> Option<usize> {
     let by_name = || columns.iter().position(|c| *c == entry.name);
-    let Some(at) = entry.checked else {
+    let Some(at) = entry.checked() else {
         return by_name();
     };
     if let Some(Some(j)) = column_at.get(at) {
@@ -217,6 +273,29 @@ mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
+    /// The SQL and the values in placeholder order; the encoded arguments
+    /// hold as many.
+    fn render_insert(
+        table: &str,
+        columns: &[String],
+        rows: Vec<Tuple>,
+        on_conflict: OnConflict<'_>,
+        returning: Option<&[String]>,
+    ) -> Rendered {
+        let mut binds = Vec::new();
+        let sql =
+            render_insert_into(table, columns, &rows, on_conflict, returning, &mut binds).unwrap();
+        let encoded = super::render_insert(table, columns, &rows, on_conflict, returning).unwrap();
+        assert_eq!(encoded.sql, sql);
+        assert_eq!(Arguments::len(&encoded.args), binds.len());
+        Rendered { sql, binds }
+    }
+
+    struct Rendered {
+        sql: String,
+        binds: Vec<Value>,
+    }
+
     #[test]
     fn rows_missing_a_column_get_its_default() {
         let rows = [
@@ -245,7 +324,7 @@ mod tests {
         let checked = |pairs: &[(&str, usize, i64)]| {
             let mut tuple: Tuple = pairs.iter().map(|(n, _, v)| (*n, *v)).collect();
             for (entry, (_, at, _)) in tuple.entries_mut().iter_mut().zip(pairs) {
-                entry.checked = Some(*at);
+                entry.set_checked(Some(*at));
             }
             tuple
         };

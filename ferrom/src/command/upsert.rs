@@ -22,13 +22,19 @@ use super::create::{reread, union_columns};
 use super::input::Tuple;
 use super::keys::{self, ReadKey};
 use super::statement::{OnConflict, render_insert, rows_per_statement};
-use super::{Command, execute};
+use super::{Command, run_insert};
 use crate::error::Result;
 use crate::relation::Relation;
 use crate::value::Value;
 
 /// Upserts (or, with `ignore`, inserts-or-ignores) `tuples`.
-pub(crate) async fn upsert(cmd: &Command, tuples: &[Tuple], ignore: bool) -> Result<Vec<MySqlRow>> {
+/// `given`: see [`union_columns`].
+pub(crate) async fn upsert(
+    cmd: &Command,
+    tuples: &[Tuple],
+    ignore: bool,
+    given: Option<u128>,
+) -> Result<Vec<MySqlRow>> {
     if tuples.is_empty() {
         return Ok(Vec::new());
     }
@@ -41,7 +47,7 @@ pub(crate) async fn upsert(cmd: &Command, tuples: &[Tuple], ignore: bool) -> Res
         ))
     })?;
     let pk = schema.primary_key_names();
-    let columns = union_columns(cmd, tuples);
+    let columns = union_columns(cmd, tuples, given);
     let update: Vec<String> = match &cmd.definition.update_columns {
         Some(listed) => listed.clone(),
         None => columns
@@ -89,8 +95,8 @@ async fn write_and_reread(
     let table = relation.schema().table();
     let mut wanted: Vec<Vec<Value>> = Vec::with_capacity(tuples.len());
     for batch in tuples.chunks(rows_per_statement(columns.len())) {
-        let insert = render_insert(table, columns, batch.to_vec(), on_conflict, None);
-        let result = execute(relation, &insert.sql, &insert.binds).await?;
+        let insert = render_insert(table, columns, batch, on_conflict, None)?;
+        let result = run_insert(relation, insert, batch).await?;
         match key {
             ReadKey::Given(key) => wanted.extend(batch.iter().filter_map(|t| keys::key_of(t, key))),
             ReadKey::Generated { key, auto } => {
