@@ -72,6 +72,11 @@ pub(crate) fn check_tuple(
     tuple: &mut Tuple,
     positions: &mut Positions,
 ) -> Result<Option<u128>> {
+    // Checked, and not changed since (the plugins did not touch it, or
+    // only added checked stamps).
+    if let Some(bits) = tuple.checked_positions() {
+        return Ok(Some(bits));
+    }
     let schema = ctx.schema();
     let attributes = schema.attributes();
     let inserts = ctx.kind().inserts();
@@ -139,8 +144,9 @@ pub(crate) fn check_tuple(
             !e.checked()
                 .is_some_and(|at| asks_for_generated_key(&attributes[at], &e.value))
         });
-        return Ok(given_positions(tuple));
+        given = given_positions(tuple);
     }
+    tuple.set_checked_positions(given);
     // What the required check and the statement's column list need,
     // worked out while the tuple is in cache.
     Ok(given)
@@ -190,6 +196,9 @@ impl Positions {
 /// The schema positions of the attributes `tuple` gives, as bits, when
 /// every value has been checked and the schema has at most 128 attributes.
 pub(crate) fn given_positions(tuple: &Tuple) -> Option<u128> {
+    if let Some(bits) = tuple.checked_positions() {
+        return Some(bits);
+    }
     tuple.entries().iter().try_fold(0_u128, |bits, e| {
         e.checked()
             .filter(|&at| at < 128)
@@ -372,6 +381,23 @@ mod tests {
         tuple.set("views", Value::Int(30));
         check_tuple(&ctx, &mut tuple, &mut Positions::default()).unwrap();
         assert_eq!(tuple.get("views"), Some(&Value::Int(30)));
+        // A checked stamp keeps the tuple checked; anything else does not.
+        assert_eq!(tuple.checked_positions(), Some(0b110));
+        tuple.remove("url");
+        assert_eq!(tuple.checked_positions(), None);
+        assert_eq!(
+            check_tuple(&ctx, &mut tuple, &mut Positions::default()).unwrap(),
+            Some(0b100)
+        );
+        tuple.push_checked(&"url".into(), 1, "cd".into());
+        assert_eq!(tuple.checked_positions(), Some(0b110));
+        assert!(tuple.set_default("id", "x"));
+        assert_eq!(given_positions(&tuple), None);
+        let err = check_tuple(&ctx, &mut tuple, &mut Positions::default()).unwrap_err();
+        assert!(
+            matches!(&err, Error::TypeMismatch { attribute, .. } if attribute == "id"),
+            "{err}"
+        );
     }
 
     #[test]

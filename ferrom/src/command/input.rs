@@ -35,6 +35,11 @@ use crate::value::Value;
 #[derive(Clone, Default)]
 pub struct Tuple {
     entries: Vec<Entry>,
+    /// The schema positions of the entries, as bits, while every entry is
+    /// checked and below position 128 (so that the plugins' and the
+    /// second check's look at a checked tuple costs nothing); `None` as
+    /// soon as anything changes that the check has not seen.
+    checked: Option<u128>,
 }
 
 /// Attributes a tuple has room for beyond those it is built with: what
@@ -126,6 +131,7 @@ impl Tuple {
     /// Sets `name` to `value`, replacing a value given before.
     pub fn set(&mut self, name: &str, value: impl Into<Value>) {
         let value = value.into();
+        self.checked = None;
         match self.entries.iter_mut().find(|e| e.name == name) {
             Some(entry) => {
                 entry.value = value;
@@ -141,6 +147,7 @@ impl Tuple {
         if self.contains(name) {
             return false;
         }
+        self.checked = None;
         self.entries
             .push(Entry::new(SmolStr::new(name), value.into()));
         true
@@ -154,11 +161,16 @@ impl Tuple {
         let mut entry = Entry::new(name.clone(), value);
         entry.set_checked(Some(at));
         self.entries.push(entry);
+        self.checked = self
+            .checked
+            .filter(|_| at < 128)
+            .map(|bits| bits | (1 << at));
     }
 
     /// Removes `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
         let at = self.entries.iter().position(|e| e.name == name)?;
+        self.checked = None;
         Some(self.entries.remove(at).value)
     }
 
@@ -224,9 +236,22 @@ impl Tuple {
         }
     }
 
-    /// The entries, for the schema check.
+    /// The entries, for the schema check (which records what it found
+    /// with [`Tuple::set_checked_positions`]).
     pub(crate) fn entries_mut(&mut self) -> &mut Vec<Entry> {
+        self.checked = None;
         &mut self.entries
+    }
+
+    /// The schema positions of the entries, as bits, if every entry is
+    /// checked (and below position 128) and nothing changed since.
+    pub(crate) fn checked_positions(&self) -> Option<u128> {
+        self.checked
+    }
+
+    /// Records that every entry is checked, at these positions.
+    pub(crate) fn set_checked_positions(&mut self, bits: Option<u128>) {
+        self.checked = bits;
     }
 
     /// The entries, for the statements.
@@ -270,7 +295,10 @@ impl<S: AsRef<str>, V: Into<Value>> FromIterator<(S, V)> for Tuple {
         // Room for what plugins add (timestamps), without growing.
         let mut entries = Vec::with_capacity(iter.size_hint().0 + SPARE);
         entries.extend(iter.map(|(k, v)| Entry::new(SmolStr::new(k), v.into())));
-        Tuple { entries }
+        Tuple {
+            entries,
+            checked: None,
+        }
     }
 }
 
@@ -283,7 +311,10 @@ impl<V: Into<Value>, const N: usize> From<[(&'static str, V); N]> for Tuple {
                 .into_iter()
                 .map(|(k, v)| Entry::new(SmolStr::new_static(k), v.into())),
         );
-        Tuple { entries }
+        Tuple {
+            entries,
+            checked: None,
+        }
     }
 }
 
