@@ -4,6 +4,7 @@
 use std::fmt;
 
 use serde::Serialize;
+use smallvec::SmallVec;
 use smol_str::SmolStr;
 
 use crate::error::{Error, Result};
@@ -34,13 +35,18 @@ use crate::value::Value;
 /// ```
 #[derive(Clone, Default)]
 pub struct Tuple {
-    entries: Vec<Entry>,
+    entries: Entries,
     /// The schema positions of the entries, as bits, while every entry is
     /// checked and below position 128 (so that the plugins' and the
     /// second check's look at a checked tuple costs nothing); `None` as
     /// soon as anything changes that the check has not seen.
     checked: Option<u128>,
 }
+
+/// A tuple's entries: up to eight in the tuple itself (a large insert's
+/// tuples lie side by side in one allocation, and a tuple costs no
+/// allocation of its own), more on the heap.
+type Entries = SmallVec<[Entry; 8]>;
 
 /// Attributes a tuple has room for beyond those it is built with: what
 /// plugins usually add (the timestamps plugin's `created_at` and
@@ -238,7 +244,7 @@ impl Tuple {
 
     /// The entries, for the schema check (which records what it found
     /// with [`Tuple::set_checked_positions`]).
-    pub(crate) fn entries_mut(&mut self) -> &mut Vec<Entry> {
+    pub(crate) fn entries_mut(&mut self) -> &mut Entries {
         self.checked = None;
         &mut self.entries
     }
@@ -293,7 +299,7 @@ impl<S: AsRef<str>, V: Into<Value>> FromIterator<(S, V)> for Tuple {
     fn from_iter<I: IntoIterator<Item = (S, V)>>(iter: I) -> Self {
         let iter = iter.into_iter();
         // Room for what plugins add (timestamps), without growing.
-        let mut entries = Vec::with_capacity(iter.size_hint().0 + SPARE);
+        let mut entries = Entries::with_capacity(iter.size_hint().0 + SPARE);
         entries.extend(iter.map(|(k, v)| Entry::new(SmolStr::new(k), v.into())));
         Tuple {
             entries,
@@ -305,7 +311,7 @@ impl<S: AsRef<str>, V: Into<Value>> FromIterator<(S, V)> for Tuple {
 /// Literal names (`[("name", "Acme")]`) are kept as they are, not copied.
 impl<V: Into<Value>, const N: usize> From<[(&'static str, V); N]> for Tuple {
     fn from(pairs: [(&'static str, V); N]) -> Self {
-        let mut entries = Vec::with_capacity(N + SPARE);
+        let mut entries = Entries::with_capacity(N + SPARE);
         entries.extend(
             pairs
                 .into_iter()
@@ -480,6 +486,23 @@ impl From<&Row> for Input {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tuples_beyond_eight_entries_keep_them_all() {
+        let names: Vec<String> = (0..20).map(|i| format!("a{i}")).collect();
+        let mut tuple: Tuple = (0_i64..)
+            .zip(&names)
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        tuple.set("b", 99);
+        assert_eq!(tuple.len(), 21);
+        for (i, name) in (0_i64..).zip(&names) {
+            assert_eq!(tuple.get(name), Some(&Value::Int(i)));
+        }
+        assert_eq!(tuple.remove("a3"), Some(Value::Int(3)));
+        assert_eq!(tuple.names().nth(3), Some("a4"));
+        assert_eq!(tuple.get("b"), Some(&Value::Int(99)));
+    }
 
     #[test]
     fn tuples_keep_order_and_the_callers_value_wins() {
