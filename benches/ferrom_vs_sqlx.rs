@@ -4,7 +4,7 @@
 //! Run it with
 //!
 //! ```text
-//! cargo bench --bench ferrom_vs_sqlx             # 7 repeats per workload
+//! cargo bench --bench ferrom_vs_sqlx             # 15 repeats per workload
 //! cargo bench --bench ferrom_vs_sqlx -- --quick  # 3 repeats (or FERROM_BENCH_QUICK=1)
 //! cargo bench --bench ferrom_vs_sqlx -- --only 2,5  # some workloads; results file untouched
 //! ```
@@ -71,7 +71,7 @@ fn main() -> Result<()> {
         return runtime.block_on(memory_child(side, database));
     }
     let quick = quick_requested(&args);
-    let repeats = if quick { 3 } else { 7 };
+    let repeats = if quick { 3 } else { 15 };
     let only = match args.iter().position(|a| a == "--only") {
         Some(i) => Some(only_workloads(args.get(i + 1).map(String::as_str))?),
         None => None,
