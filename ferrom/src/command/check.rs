@@ -121,10 +121,8 @@ pub(crate) fn check_tuple(
         generate_key |= asks_for_generated_key(attribute, &entry.value);
         // One attribute per position: a position seen before is a name
         // given twice.
-        let twice = match given {
-            Some(bits) if at < 128 => bits & (1 << at) != 0,
-            _ => entries[..i].iter().any(|e| e.checked() == Some(at)),
-        };
+        let twice = given_at(given, at)
+            .unwrap_or_else(|| entries[..i].iter().any(|e| e.checked() == Some(at)));
         if twice {
             return Err(Error::InvalidInput {
                 reason: format!(
@@ -199,11 +197,10 @@ pub(crate) fn given_positions(tuple: &Tuple) -> Option<u128> {
     if let Some(bits) = tuple.checked_positions() {
         return Some(bits);
     }
-    tuple.entries().iter().try_fold(0_u128, |bits, e| {
-        e.checked()
-            .filter(|&at| at < 128)
-            .map(|at| bits | (1_u128 << at))
-    })
+    tuple
+        .entries()
+        .iter()
+        .try_fold(0_u128, |bits, e| add_position(Some(bits), e.checked()?))
 }
 
 /// Whether the attribute at schema position `at` is given, when bits from

@@ -102,7 +102,9 @@ pub(crate) fn render_insert(
     returning: Option<&[String]>,
 ) -> Result<Insert> {
     let mut args = MySqlArguments::default();
-    let values = rows.iter().map(Tuple::len).sum::<usize>();
+    // At most one value per row and column (exact for full rows), without
+    // a pass over the rows.
+    let values = rows.len() * columns.len();
     Arguments::reserve(&mut args, values, values * 8);
     let sql = render_insert_into(table, columns, rows, on_conflict, returning, &mut args)?;
     Ok(Insert {
