@@ -266,6 +266,77 @@ async fn update_post_changes_updated_at_only_and_callers_timestamps_win() {
     assert_eq!(time(&given, "updated_at"), old);
 }
 
+/// Updates by key of the same attributes share one statement text: each
+/// still binds its own values in its own order and reads back its own row.
+/// On a session every statement runs on one connection, where a row read
+/// as it arrives (the re-read, `one`) leaves the end of its result for the
+/// next statement to read.
+#[tokio::test]
+async fn updates_by_key_of_the_same_attributes_bind_their_own_values() {
+    let (_db, container) = reference_db().await;
+    let company = new_company(&container, "Acme").await;
+    let a = int(
+        &new_post(&container, "https://example.com/a", company).await,
+        "id",
+    );
+    let b = int(
+        &new_post(&container, "https://example.com/b", company).await,
+        "id",
+    );
+    let session = container.session().await.unwrap();
+    let sides = [
+        container.relation("posts").unwrap(),
+        session.relation("posts").unwrap(),
+    ];
+    for (side, posts) in sides.iter().enumerate() {
+        for (i, id) in [a, b, a, b].into_iter().enumerate() {
+            let error = format!("timeout {side}-{i}");
+            let flag = i % 3 == 0;
+            // The same two attributes, in one order and then the other.
+            let input = if i % 2 == 0 {
+                Tuple::from([
+                    ("error", Value::from(error.as_str())),
+                    ("se_post", flag.into()),
+                ])
+            } else {
+                Tuple::from([
+                    ("se_post", Value::from(flag)),
+                    ("error", error.as_str().into()),
+                ])
+            };
+            let row = posts
+                .by_pk(id)
+                .command("update")
+                .unwrap()
+                .call(input)
+                .await
+                .unwrap()
+                .into_one()
+                .unwrap();
+            assert_eq!(int(&row, "id"), id);
+            assert_eq!(get(&row, "error"), &Value::from(error.as_str()));
+            assert_eq!(get(&row, "se_post"), &Value::Bool(flag), "{row:?}");
+            assert_eq!(posts.by_pk(id).one_strict().await.unwrap(), row);
+            let typed = posts
+                .by_pk(id)
+                .map_to::<Post>()
+                .one()
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(typed.error.as_deref(), Some(error.as_str()));
+        }
+    }
+    // Each post holds its last update, on the pool's connections too.
+    let posts = container.relation("posts").unwrap();
+    for (id, last) in [(a, "timeout 1-2"), (b, "timeout 1-3")] {
+        assert_eq!(
+            get(&posts.fetch_pk(id).await.unwrap(), "error"),
+            &Value::from(last)
+        );
+    }
+}
+
 #[tokio::test]
 async fn update_through_conditions_and_restrictions_after_the_fact() {
     let (db, _) = reference_db().await;

@@ -20,6 +20,7 @@ use tracing::Instrument;
 use crate::bind::arguments;
 use crate::error::{Error, Result};
 use crate::gateway::Gateway;
+use crate::relation::query::SqlText;
 use crate::value::Value;
 
 /// One connection shared by the calls of a transaction or session.
@@ -74,10 +75,59 @@ impl Inserted {
 /// A statement ready to run: SQL with `?` placeholders and its values.
 #[derive(Clone, Debug)]
 pub(crate) struct Statement<'a> {
-    pub(crate) sql: &'a str,
+    pub(crate) sql: Sql<'a>,
     pub(crate) binds: &'a [Value],
     /// The relation it is about, for error messages.
     pub(crate) relation: Option<&'a str>,
+}
+
+/// A statement's SQL as the driver takes it: text borrowed for the call
+/// (which the driver copies), or text a relation shares between calls
+/// (handed over without a copy).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Sql<'a> {
+    Text(&'a str),
+    Shared(&'a Arc<str>),
+}
+
+impl Sql<'_> {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Sql::Text(text) => text,
+            Sql::Shared(text) => text,
+        }
+    }
+
+    /// The text as the driver's statement string.
+    fn driver(self) -> sqlx::SqlStr {
+        use sqlx::{AssertSqlSafe, SqlSafeStr as _};
+        match self {
+            Sql::Text(text) => AssertSqlSafe(text).into_sql_str(),
+            Sql::Shared(text) => AssertSqlSafe(Arc::clone(text)).into_sql_str(),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Sql<'a> {
+    fn from(text: &'a str) -> Sql<'a> {
+        Sql::Text(text)
+    }
+}
+
+impl<'a> From<&'a String> for Sql<'a> {
+    fn from(text: &'a String) -> Sql<'a> {
+        Sql::Text(text)
+    }
+}
+
+impl<'a> From<&'a SqlText> for Sql<'a> {
+    fn from(text: &'a SqlText) -> Sql<'a> {
+        match text {
+            SqlText::Owned(text) => Sql::Text(text),
+            SqlText::Shared(text) => Sql::Shared(text),
+        }
+    }
 }
 
 /// A connection checked out of `gateway`'s pool to run several statements
@@ -159,7 +209,7 @@ impl Exec {
         stmt: &Statement<'_>,
         work: impl AsyncFnOnce(&mut MySqlConnection) -> Result<T>,
     ) -> Result<T> {
-        let span = statement_span(gateway, stmt.sql, stmt.relation, &stmt.binds);
+        let span = statement_span(gateway, stmt.sql.as_str(), stmt.relation, &stmt.binds);
         self.in_span(gateway, span, stmt.relation, work).await
     }
 
@@ -199,8 +249,28 @@ impl Exec {
         let args = arguments(stmt.binds)?;
         let classify = |e| Error::classify(stmt.relation, &gateway.url(), e);
         self.traced(gateway, &stmt, async |conn| {
-            sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), args)
+            sqlx::query_with(stmt.sql.driver(), args)
                 .fetch_all(conn)
+                .await
+                .map_err(classify)
+        })
+        .await
+    }
+
+    /// Runs a statement that returns at most one row (a key lookup, a
+    /// re-read by one key) and returns that row as soon as it arrives: the
+    /// end of the result is not awaited (the connection reads it before
+    /// its next statement), as sqlx's `fetch_optional` does.
+    pub(crate) async fn fetch_optional(
+        &self,
+        gateway: &Gateway,
+        stmt: Statement<'_>,
+    ) -> Result<Option<MySqlRow>> {
+        let args = arguments(stmt.binds)?;
+        let classify = |e| Error::classify(stmt.relation, &gateway.url(), e);
+        self.traced(gateway, &stmt, async |conn| {
+            sqlx::query_with(stmt.sql.driver(), args)
+                .fetch_optional(conn)
                 .await
                 .map_err(classify)
         })
@@ -224,7 +294,7 @@ impl Exec {
         let classify = |e| Error::classify(stmt.relation, &gateway.url(), e);
         self.traced(gateway, &stmt, async |conn| {
             let mut out = Vec::new();
-            let mut rows = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), args).fetch(conn);
+            let mut rows = sqlx::query_with(stmt.sql.driver(), args).fetch(conn);
             while let Some(row) = rows.try_next().await.map_err(classify)? {
                 out.push(map(&row)?);
             }
@@ -245,7 +315,7 @@ impl Exec {
         if stmt.binds.is_empty() {
             return self
                 .traced(gateway, &stmt, async |conn| {
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(stmt.sql))
+                    sqlx::raw_sql(stmt.sql.driver())
                         .execute(conn)
                         .await
                         .map_err(classify)
@@ -254,7 +324,7 @@ impl Exec {
         }
         let args = arguments(stmt.binds)?;
         self.traced(gateway, &stmt, async |conn| {
-            sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), args)
+            sqlx::query_with(stmt.sql.driver(), args)
                 .execute(conn)
                 .await
                 .map_err(classify)
@@ -307,7 +377,7 @@ impl Exec {
         let args = arguments(stmt.binds)?;
         let classify = |e| Error::classify(stmt.relation, &gateway.url(), e);
         self.traced(gateway, &stmt, async |conn| {
-            sqlx::query_as_with::<_, T, _>(sqlx::AssertSqlSafe(stmt.sql), args)
+            sqlx::query_as_with::<_, T, _>(stmt.sql.driver(), args)
                 .fetch_all(conn)
                 .await
                 .map_err(classify)

@@ -106,7 +106,7 @@ impl Held {
             .execute(
                 &self.gateway,
                 Statement {
-                    sql,
+                    sql: sql.into(),
                     binds: &[],
                     relation: None,
                 },

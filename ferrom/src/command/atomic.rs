@@ -184,7 +184,7 @@ async fn run(relation: &Relation, sql: &str) -> Result<()> {
         .execute(
             relation.gateway(),
             Statement {
-                sql,
+                sql: sql.into(),
                 binds: &[],
                 relation: Some(relation.name()),
             },

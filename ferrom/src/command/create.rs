@@ -21,7 +21,7 @@ use super::input::Tuple;
 use super::keys::{self, ReadKey};
 use super::registry::AutoIncrement;
 use super::statement::{OnConflict, render_insert, rows_per_statement};
-use super::{Command, fetch, run_insert};
+use super::{Command, fetch, fetch_one, run_insert};
 use crate::error::{Error, Result};
 use crate::relation::Relation;
 use crate::relation::writing::key_batch;
@@ -218,7 +218,7 @@ async fn insert_and_reread(
             }
         }
     }
-    reread(cmd, relation, key.columns(), &wanted).await
+    reread(cmd, relation, key.columns(), wanted).await
 }
 
 /// Selects the rows with `wanted` keys, in the order wanted.
@@ -226,13 +226,26 @@ pub(crate) async fn reread(
     cmd: &Command,
     relation: &Relation,
     key: &[String],
-    wanted: &[Vec<Value>],
+    wanted: Vec<Vec<Value>>,
 ) -> Result<Vec<MySqlRow>> {
-    let distinct = keys::distinct(wanted.to_vec());
-    let mut rows = Vec::with_capacity(distinct.len());
+    let distinct = keys::distinct(wanted);
+    if let [one] = distinct.as_slice() {
+        // One key, one row at most: read as it arrives.
+        let select = relation.render_select_by_keys(key, std::slice::from_ref(one))?;
+        return Ok(fetch_one(relation, &select.sql, &select.binds)
+            .await?
+            .into_iter()
+            .collect());
+    }
+    let mut rows = Vec::new();
     for batch in distinct.chunks(key_batch(key.len(), 0)) {
         let select = relation.render_select_by_keys(key, batch)?;
-        rows.extend(fetch(relation, &select.sql, &select.binds).await?);
+        let found = fetch(relation, &select.sql, &select.binds).await?;
+        if rows.is_empty() {
+            rows = found;
+        } else {
+            rows.extend(found);
+        }
     }
     keys::in_order(
         rows,

@@ -70,7 +70,7 @@ use std::sync::Arc;
 use sqlx::mysql::{MySqlQueryResult, MySqlRow};
 
 use crate::error::{Error, Result};
-use crate::exec::{Inserted, Statement};
+use crate::exec::{Inserted, Sql, Statement};
 use crate::gateway::Capabilities;
 use crate::relation::Relation;
 use crate::row::{Row, decode_row};
@@ -299,9 +299,9 @@ enum Written {
 }
 
 /// Runs a statement on `relation`'s connection and returns its rows.
-pub(crate) async fn fetch(
+pub(crate) async fn fetch<'s>(
     relation: &Relation,
-    sql: &str,
+    sql: impl Into<Sql<'s>>,
     binds: &[Value],
 ) -> Result<Vec<MySqlRow>> {
     relation
@@ -309,7 +309,27 @@ pub(crate) async fn fetch(
         .fetch_all(
             relation.gateway(),
             Statement {
-                sql,
+                sql: sql.into(),
+                binds,
+                relation: Some(relation.name()),
+            },
+        )
+        .await
+}
+
+/// Runs a statement of at most one row on `relation`'s connection and
+/// returns the row as it arrives (see [`Exec::fetch_optional`](crate::exec::Exec::fetch_optional)).
+pub(crate) async fn fetch_one<'s>(
+    relation: &Relation,
+    sql: impl Into<Sql<'s>>,
+    binds: &[Value],
+) -> Result<Option<MySqlRow>> {
+    relation
+        .exec
+        .fetch_optional(
+            relation.gateway(),
+            Statement {
+                sql: sql.into(),
                 binds,
                 relation: Some(relation.name()),
             },
@@ -318,9 +338,9 @@ pub(crate) async fn fetch(
 }
 
 /// Runs a statement on `relation`'s connection.
-pub(crate) async fn execute(
+pub(crate) async fn execute<'s>(
     relation: &Relation,
-    sql: &str,
+    sql: impl Into<Sql<'s>>,
     binds: &[Value],
 ) -> Result<MySqlQueryResult> {
     relation
@@ -328,7 +348,7 @@ pub(crate) async fn execute(
         .execute(
             relation.gateway(),
             Statement {
-                sql,
+                sql: sql.into(),
                 binds,
                 relation: Some(relation.name()),
             },

@@ -19,19 +19,17 @@ use super::{Command, execute, fetch};
 use crate::error::Result;
 use crate::exec::{Exec, hold};
 use crate::relation::Relation;
-use crate::relation::writing::{Target, key_batch};
+use crate::relation::writing::{Assignment, Target, key_batch};
 use crate::value::Value;
 
-/// What an update sets: attribute names and their new values.
-type Assignments = Vec<(String, Value)>;
-
-/// The relation's primary key and the assignments `tuple` makes.
+/// The relation's primary key and the assignments `tuple` makes (borrowed
+/// from it).
 ///
 /// # Errors
 ///
 /// [`Error::InvalidCommand`](crate::Error::InvalidCommand) when the table
 /// has no primary key.
-fn key_and_set(cmd: &Command, tuple: &Tuple) -> Result<(Vec<String>, Assignments)> {
+fn key_and_set<'t>(cmd: &Command, tuple: &'t Tuple) -> Result<(Vec<String>, Vec<Assignment<'t>>)> {
     let schema = cmd.relation.schema();
     let pk: Vec<String> = schema
         .primary_key_names()
@@ -44,11 +42,7 @@ fn key_and_set(cmd: &Command, tuple: &Tuple) -> Result<(Vec<String>, Assignments
             schema.table()
         )));
     }
-    let set = tuple
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    Ok((pk, set))
+    Ok((pk, tuple.iter().collect()))
 }
 
 /// Updates the command's relation with `tuple`.
@@ -71,7 +65,7 @@ pub(crate) async fn update(cmd: &Command, tuple: Tuple) -> Result<Vec<MySqlRow>>
                 execute(&relation, &update.sql, &update.binds).await?;
             }
             let new_key = rekeyed(&pk, &key, &set);
-            reread(cmd, &relation, &pk, &[new_key]).await
+            reread(cmd, &relation, &pk, vec![new_key]).await
         }
         _ => {
             in_transaction(cmd, &pk, async |relation| {
@@ -124,14 +118,14 @@ async fn update_locked(
     cmd: &Command,
     relation: &Relation,
     pk: &[String],
-    set: &[(String, Value)],
+    set: &[Assignment<'_>],
 ) -> Result<Vec<MySqlRow>> {
     let old_keys = update_keys(relation, pk, set).await?;
     if old_keys.is_empty() {
         return Ok(Vec::new());
     }
     let new_keys: Vec<Vec<Value>> = old_keys.iter().map(|k| rekeyed(pk, k, set)).collect();
-    reread(cmd, relation, pk, &new_keys).await
+    reread(cmd, relation, pk, new_keys).await
 }
 
 /// Locks the relation's rows, updates them by key and returns their keys
@@ -139,7 +133,7 @@ async fn update_locked(
 async fn update_keys(
     relation: &Relation,
     pk: &[String],
-    set: &[(String, Value)],
+    set: &[Assignment<'_>],
 ) -> Result<Vec<Vec<Value>>> {
     let select = relation.render_locked_select(Some(pk))?;
     let positions: Vec<usize> = (0..pk.len()).collect();
@@ -160,13 +154,13 @@ async fn update_keys(
 }
 
 /// `key` with the key columns `set` assigns replaced.
-fn rekeyed(pk: &[String], key: &[Value], set: &[(String, Value)]) -> Vec<Value> {
+fn rekeyed(pk: &[String], key: &[Value], set: &[Assignment<'_>]) -> Vec<Value> {
     pk.iter()
         .zip(key)
         .map(|(column, old)| {
             set.iter()
                 .find(|(name, _)| name == column)
-                .map_or_else(|| old.clone(), |(_, new)| new.clone())
+                .map_or_else(|| old.clone(), |(_, new)| (*new).clone())
         })
         .collect()
 }

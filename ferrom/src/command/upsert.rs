@@ -123,5 +123,5 @@ async fn write_and_reread(
             }
         }
     }
-    reread(cmd, relation, key.columns(), &wanted).await
+    reread(cmd, relation, key.columns(), wanted).await
 }

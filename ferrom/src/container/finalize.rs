@@ -118,7 +118,7 @@ impl Configuration {
                     views: def.views.clone(),
                     schemas: schemas.clone(),
                     commands: commands.clone(),
-                    key_lookup: std::sync::OnceLock::new(),
+                    shared: crate::relation::writing::SharedStatements::default(),
                 });
                 (def.name.clone(), relation)
             })

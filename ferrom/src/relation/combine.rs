@@ -374,7 +374,7 @@ impl Relation {
         parents.distinct = false;
         parents.lock = None;
         if parents.limit.is_none() && parents.offset.is_none() {
-            parents.order.clear();
+            parents.order = Arc::default();
         }
         let cond = match (&association.through, &association.through_keys) {
             (Some(through), Some((to_source, to_target))) => {
@@ -384,7 +384,7 @@ impl Relation {
                     ColumnRef::new(None, to_target),
                     None,
                 )]);
-                links.order.clear();
+                links.order = Arc::default();
                 links.filter = Some(Cond::InQuery(
                     Operand::Column(ColumnRef::new(None, to_source)),
                     Box::new(parents),
@@ -1013,7 +1013,7 @@ where
                     .fetch_all_as::<Keyed<T>>(
                         relation.gateway(),
                         Statement {
-                            sql: &plan.rendered.sql,
+                            sql: (&plan.rendered.sql).into(),
                             binds: &plan.rendered.binds,
                             relation: Some(relation.name()),
                         },

@@ -8,11 +8,10 @@ use futures_util::TryStreamExt;
 use sqlx::FromRow;
 use sqlx::mysql::MySqlRow;
 
-use super::Relation;
 use super::combine::{Children, TypedNest, TypedNode};
 use super::pager::Pager;
+use super::{Found, Relation};
 use crate::error::{Error, Result};
-use crate::exec::Statement;
 
 /// A relation whose rows are read as `T` (ROM's `map_to`), straight from the
 /// driver's rows with `T`'s [`FromRow`] (derive it with
@@ -109,14 +108,7 @@ where
         let rendered = relation.render()?;
         relation
             .exec
-            .fetch_all_as(
-                relation.gateway(),
-                Statement {
-                    sql: &rendered.sql,
-                    binds: &rendered.binds,
-                    relation: Some(relation.name()),
-                },
-            )
+            .fetch_all_as(relation.gateway(), relation.statement(&rendered))
             .await
     }
 
@@ -153,15 +145,7 @@ where
     /// [`Error::TupleCountMismatch`] when there are several rows; as
     /// [`Mapped::to_vec`].
     pub async fn one(&self) -> Result<Option<T>> {
-        let mut rows = self.fetch(&self.relation.at_most_two()).await?;
-        if rows.len() > 1 {
-            return Err(Error::TupleCountMismatch {
-                relation: self.relation.name().to_string(),
-                expected: "at most one row".into(),
-                found: "more than one".into(),
-            });
-        }
-        Ok(rows.pop())
+        self.found().await?.at_most_one(self.relation.name())
     }
 
     /// Exactly one row as `T`.
@@ -170,18 +154,24 @@ where
     ///
     /// [`Error::TupleCountMismatch`] unless there is exactly one row.
     pub async fn one_strict(&self) -> Result<T> {
-        let mut rows = self.fetch(&self.relation.at_most_two()).await?;
-        match rows.len() {
-            1 => Ok(rows.remove(0)),
-            n => Err(Error::TupleCountMismatch {
-                relation: self.relation.name().to_string(),
-                expected: "exactly one row".into(),
-                found: if n == 0 {
-                    "0".into()
-                } else {
-                    "more than one".into()
-                },
-            }),
+        self.found().await?.exactly_one(self.relation.name())
+    }
+
+    /// The row of `one` and `one_strict`: a relation pinned to one key
+    /// reads its row as it arrives, any other up to two rows.
+    async fn found(&self) -> Result<Found<T>> {
+        let relation = &self.relation;
+        let single = if self.nodes.is_empty() {
+            relation.read_single_row().await?
+        } else {
+            None
+        };
+        match single {
+            Some(Some(row)) => T::from_row(&row)
+                .map(Found::One)
+                .map_err(|e| Error::classify(Some(relation.name()), &relation.gateway().url(), e)),
+            Some(None) => Ok(Found::None),
+            None => Ok(Found::of(self.fetch(&relation.at_most_two()).await?)),
         }
     }
 
@@ -203,7 +193,7 @@ where
         let rendered = self.relation.render()?;
         let mut rows = self.relation.exec.stream(
             self.relation.gateway(),
-            rendered.sql,
+            rendered.sql.into_string(),
             rendered.binds,
             Some(self.relation.name().to_string()),
         );

@@ -42,7 +42,7 @@ mod combine;
 mod condition;
 mod mapped;
 mod pager;
-mod query;
+pub(crate) mod query;
 mod reading;
 pub(crate) mod sql;
 pub(crate) mod writing;
@@ -59,8 +59,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::error::{Error, Result};
-use crate::exec::Exec;
+use crate::exec::{Exec, Statement};
 use crate::gateway::Gateway;
 use crate::row::Columns;
 use crate::schema::{Schema, Type};
@@ -82,9 +84,8 @@ pub(crate) struct RelationInner {
     pub(crate) schemas: Arc<BTreeMap<String, Arc<Schema>>>,
     /// Every relation's commands in the container, by relation name.
     pub(crate) commands: Arc<crate::command::CommandRegistries>,
-    /// The SQL of the table's key lookup (see [`Relation::key_lookup`]),
-    /// rendered on first use.
-    pub(crate) key_lookup: std::sync::OnceLock<Option<String>>,
+    /// The statements rendered once and shared by its calls.
+    pub(crate) shared: writing::SharedStatements,
 }
 
 /// A relation: a query over one table that reads dynamic [`Row`](crate::Row)s
@@ -128,16 +129,18 @@ impl Relation {
                 .map(|a| SelectItem::Column(ColumnRef::new(None, &a.name), None))
                 .collect(),
         );
-        let order = schema
-            .primary_key_names()
-            .into_iter()
-            .map(|c| OrderItem {
-                column: ColumnRef::new(None, c),
-                descending: false,
-            })
-            .collect();
+        let order = Arc::new(
+            schema
+                .primary_key_names()
+                .into_iter()
+                .map(|c| OrderItem {
+                    column: ColumnRef::new(None, c),
+                    descending: false,
+                })
+                .collect(),
+        );
         let query = Query {
-            table: schema.table().to_string(),
+            table: Arc::from(schema.table()),
             select,
             distinct: false,
             joins: Vec::new(),
@@ -151,7 +154,7 @@ impl Relation {
         };
         let columns = Columns::for_schema(&schema);
         let bare = Arc::new(Query {
-            order: Vec::new(),
+            order: Arc::default(),
             ..query.clone()
         });
         Relation {
@@ -202,7 +205,7 @@ impl Relation {
             views: self.inner.views.clone(),
             schemas: self.inner.schemas.clone(),
             commands: self.inner.commands.clone(),
-            key_lookup: std::sync::OnceLock::new(),
+            shared: writing::SharedStatements::default(),
         });
         fresh.exec = self.exec.clone();
         fresh
@@ -228,7 +231,7 @@ impl Relation {
             views: BTreeMap::new(),
             schemas: self.inner.schemas.clone(),
             commands: self.inner.commands.clone(),
-            key_lookup: std::sync::OnceLock::new(),
+            shared: writing::SharedStatements::default(),
         });
         fresh.exec = self.exec.clone();
         Ok(fresh)
@@ -295,7 +298,7 @@ impl Relation {
     /// Resolves `name` or `alias.name` to a checked column.
     fn column(&self, query: &Query, name: &str) -> Result<(ColumnRef, Type)> {
         let (table, column) = match name.split_once('.') {
-            Some((t, c)) if t == self.inner.name || t == query.table => (None, c),
+            Some((t, c)) if t == self.inner.name || *t == *query.table => (None, c),
             Some((t, c)) => (Some(t), c),
             None => (None, name),
         };
@@ -470,7 +473,8 @@ impl Relation {
                         reason: "order takes attributes, not aggregates".into(),
                     }),
                 })
-                .collect::<Result<_>>()?;
+                .collect::<Result<Vec<_>>>()?
+                .into();
             Ok(())
         })
     }
@@ -479,7 +483,7 @@ impl Relation {
     #[must_use]
     pub fn unordered(&self) -> Relation {
         self.with(|_, q| {
-            q.order.clear();
+            q.order = Arc::default();
             Ok(())
         })
     }
@@ -489,9 +493,9 @@ impl Relation {
     pub fn reverse(&self) -> Relation {
         self.with(|r, q| {
             if q.order.is_empty() {
-                q.order = r.default_order();
+                q.order = Arc::new(r.default_order());
             }
-            for item in &mut q.order {
+            for item in Arc::make_mut(&mut q.order) {
                 item.descending = !item.descending;
             }
             Ok(())
@@ -598,8 +602,8 @@ impl Relation {
     pub fn distinct(&self) -> Relation {
         self.with(|r, q| {
             q.distinct = true;
-            if q.order == r.default_order() {
-                q.order.clear();
+            if *q.order == r.default_order() {
+                q.order = Arc::default();
             }
             Ok(())
         })
@@ -646,7 +650,8 @@ impl Relation {
                     column: c.clone(),
                     descending: false,
                 })
-                .collect();
+                .collect::<Vec<_>>()
+                .into();
             Ok(())
         })
     }
@@ -787,19 +792,20 @@ impl Relation {
     #[must_use]
     pub fn by_pk(&self, key: impl Into<Value>) -> Relation {
         let key = key.into();
-        let pk = self.inner.schema.primary_key_names();
-        let values = match key {
-            Value::List(items) => items,
-            v => vec![v],
+        let schema = &self.inner.schema;
+        let pk = schema.primary_key_iter();
+        let values = match &key {
+            Value::List(items) => items.as_slice(),
+            v => std::slice::from_ref(v),
         };
-        if pk.is_empty() || pk.len() != values.len() {
-            let reason = if pk.is_empty() {
+        if pk.len() == 0 || pk.len() != values.len() {
+            let reason = if pk.len() == 0 {
                 "by_pk needs a primary key, and the table has none".to_string()
             } else {
                 format!(
                     "by_pk takes {} value(s) for the primary key ({}), got {}",
                     pk.len(),
-                    pk.join(", "),
+                    schema.primary_key_names().join(", "),
                     values.len()
                 )
             };
@@ -812,9 +818,8 @@ impl Relation {
         }
         // Plain values: the condition `filter` would build, built directly
         // from the shared column names.
-        let plain: Option<Vec<Cond>> = pk
-            .iter()
-            .zip(&values)
+        let plain: Option<SmallVec<[Cond; 1]>> = pk
+            .zip(values)
             .map(|(name, value)| match value {
                 Value::Null | Value::List(_) => None,
                 v => Some(Cond::Cmp(
@@ -825,11 +830,23 @@ impl Relation {
             })
             .collect();
         match plain {
-            Some(cmps) => self.with(|_, q| {
-                and_filter(q, Cond::And(cmps));
+            Some(mut cmps) => self.with(|_, q| {
+                // One column (the key has one at least, checked above):
+                // its comparison, which renders as an `And` of it would.
+                let cond = if cmps.len() == 1 {
+                    cmps.swap_remove(0)
+                } else {
+                    Cond::And(cmps.into_vec())
+                };
+                and_filter(q, cond);
                 Ok(())
             }),
-            None => self.filter(Condition::from_pairs(pk.into_iter().zip(values))),
+            None => self.filter(Condition::from_pairs(
+                schema
+                    .primary_key_names()
+                    .into_iter()
+                    .zip(values.iter().cloned()),
+            )),
         }
     }
 
@@ -870,9 +887,9 @@ impl Relation {
         if self.graph.is_some() {
             // The statement `to_vec` runs: wrapped attributes and the keys
             // of combined associations included.
-            return Ok(self.graph_plan()?.rendered.sql);
+            return Ok(self.graph_plan()?.rendered.sql.into_string());
         }
-        Ok(self.render()?.sql)
+        Ok(self.render()?.sql.into_string())
     }
 
     pub(crate) fn render(&self) -> Result<query::Rendered> {
@@ -886,6 +903,29 @@ impl Relation {
             self.is_single_row(),
         )
         .map_err(|e| e.into_error(&self.inner.name))
+    }
+
+    /// `rendered` as a statement about this relation.
+    pub(crate) fn statement<'a>(&'a self, rendered: &'a query::Rendered) -> Statement<'a> {
+        Statement {
+            sql: (&rendered.sql).into(),
+            binds: &rendered.binds,
+            relation: Some(self.name()),
+        }
+    }
+
+    /// The relation as a plain read of at most one row (see
+    /// [`Relation::is_single_row`]) that nothing is combined into, whose
+    /// one row `one` and `one_strict` read as it arrives; `None` otherwise.
+    pub(crate) fn single_row_read(&self) -> Option<query::Rendered> {
+        if self.graph.is_some()
+            || self.query.limit.is_some()
+            || self.query.offset.is_some()
+            || !self.is_single_row()
+        {
+            return None;
+        }
+        self.render().ok()
     }
 
     /// The relation limited to two rows, for `one` and `one_strict` to tell
@@ -910,6 +950,51 @@ impl Relation {
             && q.filter
                 .as_ref()
                 .is_some_and(|f| self.pk_equality(f).is_some())
+    }
+}
+
+/// What `one` and `one_strict` found.
+pub(crate) enum Found<T> {
+    None,
+    One(T),
+    Several,
+}
+
+impl<T> Found<T> {
+    /// What up to two rows read with `LIMIT 2` are.
+    pub(crate) fn of(mut rows: Vec<T>) -> Found<T> {
+        match (rows.pop(), rows.is_empty()) {
+            (None, _) => Found::None,
+            (Some(row), true) => Found::One(row),
+            (Some(_), false) => Found::Several,
+        }
+    }
+
+    /// The row or none (`one`); several are an error.
+    pub(crate) fn at_most_one(self, relation: &str) -> Result<Option<T>> {
+        match self {
+            Found::None => Ok(None),
+            Found::One(row) => Ok(Some(row)),
+            Found::Several => Err(Error::TupleCountMismatch {
+                relation: relation.to_string(),
+                expected: "at most one row".into(),
+                found: "more than one".into(),
+            }),
+        }
+    }
+
+    /// The row (`one_strict`); none or several are an error.
+    pub(crate) fn exactly_one(self, relation: &str) -> Result<T> {
+        let found = match self {
+            Found::One(row) => return Ok(row),
+            Found::None => "0",
+            Found::Several => "more than one",
+        };
+        Err(Error::TupleCountMismatch {
+            relation: relation.to_string(),
+            expected: "exactly one row".into(),
+            found: found.into(),
+        })
     }
 }
 

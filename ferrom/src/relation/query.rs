@@ -168,7 +168,7 @@ pub(crate) struct Lock {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Query {
     /// The relation's table.
-    pub(crate) table: String,
+    pub(crate) table: Arc<str>,
     /// The selected items; rendered in order. Never empty: a relation starts
     /// with every schema attribute.
     pub(crate) select: Arc<Vec<SelectItem>>,
@@ -178,7 +178,7 @@ pub(crate) struct Query {
     pub(crate) group: Vec<ColumnRef>,
     pub(crate) having: Option<Cond>,
     /// Empty = unordered.
-    pub(crate) order: Vec<OrderItem>,
+    pub(crate) order: Arc<Vec<OrderItem>>,
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
     pub(crate) lock: Option<Lock>,
@@ -188,8 +188,69 @@ pub(crate) struct Query {
 /// order, and what each output column holds.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Rendered {
-    pub(crate) sql: String,
+    pub(crate) sql: SqlText,
     pub(crate) binds: Vec<Value>,
+}
+
+/// Rendered SQL: built for one statement, or shared by every statement
+/// that renders the same text (a relation's key lookup, its update by key
+/// of the same attributes), which reaches the driver without a copy.
+#[derive(Clone, Debug)]
+pub(crate) enum SqlText {
+    Owned(String),
+    Shared(Arc<str>),
+}
+
+impl SqlText {
+    /// The text as an owned string.
+    pub(crate) fn into_string(self) -> String {
+        match self {
+            SqlText::Owned(text) => text,
+            SqlText::Shared(text) => text.to_string(),
+        }
+    }
+}
+
+impl std::ops::Deref for SqlText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            SqlText::Owned(text) => text,
+            SqlText::Shared(text) => text,
+        }
+    }
+}
+
+impl std::fmt::Display for SqlText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+/// Equal text, however held.
+impl PartialEq for SqlText {
+    fn eq(&self, other: &SqlText) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<&str> for SqlText {
+    fn eq(&self, other: &&str) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<String> for SqlText {
+    fn eq(&self, other: &String) -> bool {
+        **self == **other
+    }
+}
+
+impl From<String> for SqlText {
+    fn from(text: String) -> SqlText {
+        SqlText::Owned(text)
+    }
 }
 
 /// What one output column of a relation holds.

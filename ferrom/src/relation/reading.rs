@@ -9,7 +9,7 @@ use sqlx::mysql::MySqlRow;
 use crate::exec::Statement;
 
 use super::query::{Aggregate, ColumnRef, Rendered, SelectItem};
-use super::{Relation, sql};
+use super::{Found, Relation, sql};
 use crate::error::{Error, Result};
 use crate::row::{Columns, Row, decode_row};
 use crate::value::Value;
@@ -22,28 +22,15 @@ impl Relation {
         columns: &std::sync::Arc<Columns>,
     ) -> Result<Vec<Row>> {
         self.exec
-            .fetch_map(
-                self.gateway(),
-                Statement {
-                    sql: &rendered.sql,
-                    binds: &rendered.binds,
-                    relation: Some(self.name()),
-                },
-                |r| decode_row(columns, r),
-            )
+            .fetch_map(self.gateway(), self.statement(&rendered), |r| {
+                decode_row(columns, r)
+            })
             .await
     }
 
     pub(crate) async fn fetch_raw(&self, rendered: Rendered) -> Result<Vec<MySqlRow>> {
         self.exec
-            .fetch_all(
-                self.gateway(),
-                Statement {
-                    sql: &rendered.sql,
-                    binds: &rendered.binds,
-                    relation: Some(self.name()),
-                },
-            )
+            .fetch_all(self.gateway(), self.statement(&rendered))
             .await
     }
 
@@ -96,7 +83,7 @@ impl Relation {
         self.exec
             .stream(
                 self.gateway(),
-                rendered.sql,
+                rendered.sql.into_string(),
                 rendered.binds,
                 Some(self.name().to_string()),
             )
@@ -129,15 +116,7 @@ impl Relation {
     /// [`Error::TupleCountMismatch`] when there is more than one row; as
     /// [`Relation::to_vec`].
     pub async fn one(&self) -> Result<Option<Row>> {
-        let mut rows = self.at_most_two().to_vec().await?;
-        if rows.len() > 1 {
-            return Err(Error::TupleCountMismatch {
-                relation: self.name().to_string(),
-                expected: "at most one row".into(),
-                found: "more than one".into(),
-            });
-        }
-        Ok(rows.pop())
+        self.found().await?.at_most_one(self.name())
     }
 
     /// Exactly one row (ROM's `one!`).
@@ -147,19 +126,30 @@ impl Relation {
     /// [`Error::TupleCountMismatch`] when there are none or several; as
     /// [`Relation::to_vec`].
     pub async fn one_strict(&self) -> Result<Row> {
-        let mut rows = self.at_most_two().to_vec().await?;
-        match rows.len() {
-            1 => Ok(rows.remove(0)),
-            n => Err(Error::TupleCountMismatch {
-                relation: self.name().to_string(),
-                expected: "exactly one row".into(),
-                found: if n == 0 {
-                    "0".into()
-                } else {
-                    "more than one".into()
-                },
-            }),
+        self.found().await?.exactly_one(self.name())
+    }
+
+    /// The row of `one` and `one_strict`: a relation pinned to one key
+    /// reads its row as it arrives, any other up to two rows.
+    async fn found(&self) -> Result<Found<Row>> {
+        match self.read_single_row().await? {
+            Some(Some(row)) => Ok(Found::One(decode_row(&self.columns, &row)?)),
+            Some(None) => Ok(Found::None),
+            None => Ok(Found::of(self.at_most_two().to_vec().await?)),
         }
+    }
+
+    /// For `one`: the row of a relation pinned to one key, read as it
+    /// arrives (`Some(None)` when there is none); `None` for any other
+    /// relation, which reads up to two rows instead.
+    pub(crate) async fn read_single_row(&self) -> Result<Option<Option<MySqlRow>>> {
+        let Some(rendered) = self.single_row_read() else {
+            return Ok(None);
+        };
+        self.exec
+            .fetch_optional(self.gateway(), self.statement(&rendered))
+            .await
+            .map(Some)
     }
 
     /// The row with this primary key (ROM's `fetch`: `by_pk(pk).one!`).
@@ -241,7 +231,7 @@ impl Relation {
             Some(column),
             "value".into(),
         )]);
-        query.order.clear();
+        query.order = Arc::default();
         query.distinct = false;
         let rendered = sql::render(&query, self.gateway().capabilities())
             .map_err(|e| e.into_error(self.name()))?;
@@ -300,7 +290,7 @@ impl Relation {
             .fetch_all(
                 self.gateway(),
                 Statement {
-                    sql,
+                    sql: sql.into(),
                     binds,
                     relation: Some(self.name()),
                 },

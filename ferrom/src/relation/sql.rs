@@ -380,7 +380,7 @@ impl<'q> Writer<'q> {
             return Err(RenderError::TooManyParameters(self.binds.len()));
         }
         Ok(Rendered {
-            sql: self.sql,
+            sql: self.sql.into(),
             binds: self.binds,
         })
     }
@@ -846,7 +846,7 @@ mod tests {
 
     fn query(table: &str, columns: &[&str]) -> Query {
         Query {
-            table: table.to_string(),
+            table: std::sync::Arc::from(table),
             select: std::sync::Arc::new(
                 columns
                     .iter()
@@ -858,7 +858,7 @@ mod tests {
             filter: None,
             group: Vec::new(),
             having: None,
-            order: Vec::new(),
+            order: std::sync::Arc::default(),
             limit: None,
             offset: None,
             lock: None,
@@ -1282,10 +1282,10 @@ mod tests {
                     Value::Int(1000),
                 ),
             ])),
-            order: vec![OrderItem {
+            order: std::sync::Arc::new(vec![OrderItem {
                 column: c("company_id"),
                 descending: false,
-            }],
+            }]),
             ..posts()
         }
     }
@@ -1344,7 +1344,7 @@ mod tests {
     #[test]
     fn order_by_several_keys() {
         let q = Query {
-            order: vec![
+            order: std::sync::Arc::new(vec![
                 OrderItem {
                     column: c("published_at"),
                     descending: true,
@@ -1353,7 +1353,7 @@ mod tests {
                     column: c("id"),
                     descending: false,
                 },
-            ],
+            ]),
             ..posts()
         };
         assert_eq!(
@@ -1536,10 +1536,10 @@ mod tests {
     fn count_replaces_the_select_list_and_drops_order() {
         let q = Query {
             filter: Some(eq("company_id", 3)),
-            order: vec![OrderItem {
+            order: std::sync::Arc::new(vec![OrderItem {
                 column: c("id"),
                 descending: true,
-            }],
+            }]),
             ..joined()
         };
         let r = render_count(&q, &mariadb()).unwrap();
@@ -1562,10 +1562,10 @@ mod tests {
     fn count_wraps_limit_and_offset() {
         let q = Query {
             filter: Some(eq("a", 1)),
-            order: vec![OrderItem {
+            order: std::sync::Arc::new(vec![OrderItem {
                 column: c("id"),
                 descending: false,
-            }],
+            }]),
             limit: Some(10),
             offset: Some(30),
             ..posts()
@@ -1588,10 +1588,10 @@ mod tests {
                 SelectItem::Column(c("id"), None),
                 SelectItem::Column(on("company", "id"), None),
             ]),
-            order: vec![OrderItem {
+            order: std::sync::Arc::new(vec![OrderItem {
                 column: c("id"),
                 descending: false,
-            }],
+            }]),
             ..joined()
         };
         let r = render_count(&q, &mariadb()).unwrap();
@@ -1644,10 +1644,10 @@ mod tests {
     #[test]
     fn exists_selects_one_row() {
         let q = Query {
-            order: vec![OrderItem {
+            order: std::sync::Arc::new(vec![OrderItem {
                 column: c("id"),
                 descending: false,
-            }],
+            }]),
             ..filtered(eq("url", "x"))
         };
         let r = render_exists(&q, &mariadb()).unwrap();
@@ -1825,10 +1825,10 @@ mod tests {
     fn in_subquery_renders_the_inner_select_on_its_own_table() {
         let mut companies = query("companies", &["id"]);
         companies.filter = Some(eq("state", "running"));
-        companies.order = vec![OrderItem {
+        companies.order = std::sync::Arc::new(vec![OrderItem {
             column: c("id"),
             descending: false,
-        }];
+        }]);
         let mut posts = posts();
         posts.filter = Some(Cond::And(vec![
             eq("se_post", true),

@@ -7,11 +7,13 @@
 //! condition. Identifiers come from the schema and are quoted; every value
 //! is bound.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use smallvec::SmallVec;
 
 use super::Relation;
 use super::query::{
-    CmpOp, ColumnRef, Cond, Lock, LockMode, LockWait, Operand, Query, Rendered, SelectItem,
+    CmpOp, ColumnRef, Cond, Lock, LockMode, LockWait, Operand, Query, Rendered, SelectItem, SqlText,
 };
 use super::sql::{self, MAX_PARAMETERS, push_identifier, render_condition};
 use crate::command::CommandRegistries;
@@ -73,13 +75,13 @@ impl Relation {
 
     /// The key values when `cond` is exactly "each primary-key column
     /// equals a value".
-    pub(crate) fn pk_equality<'c>(&self, cond: &'c Cond) -> Option<Vec<&'c Value>> {
-        let pk = self.schema().primary_key_names();
-        if pk.is_empty() {
+    pub(crate) fn pk_equality<'c>(&self, cond: &'c Cond) -> Option<KeyValues<'c>> {
+        let pk = self.schema().primary_key_iter();
+        if pk.len() == 0 {
             return None;
         }
-        let mut found: Vec<Option<&Value>> = vec![None; pk.len()];
-        let mut pending = vec![cond];
+        let mut found: SmallVec<[Option<&Value>; 2]> = smallvec::smallvec![None; pk.len()];
+        let mut pending: SmallVec<[&Cond; 4]> = smallvec::smallvec![cond];
         while let Some(c) = pending.pop() {
             match c {
                 Cond::And(items) => pending.extend(items),
@@ -88,7 +90,7 @@ impl Relation {
                         && !value.is_null()
                         && !matches!(value, Value::List(_)) =>
                 {
-                    let at = pk.iter().position(|p| **p == *col.column)?;
+                    let at = pk.clone().position(|p| *p == *col.column)?;
                     if found[at].is_some() {
                         return None;
                     }
@@ -126,13 +128,14 @@ impl Relation {
             .into_iter()
             .cloned()
             .collect();
-        let sql = self.key_lookup_sql()?.to_string();
+        let sql = SqlText::Shared(self.key_lookup_sql()?.clone());
         Some(Rendered { sql, binds })
     }
 
     /// The SQL of the key lookup, rendered on first use.
-    fn key_lookup_sql(&self) -> Option<&str> {
+    fn key_lookup_sql(&self) -> Option<&Arc<str>> {
         self.inner
+            .shared
             .key_lookup
             .get_or_init(|| {
                 let pk = self.schema().primary_key_names();
@@ -154,9 +157,9 @@ impl Relation {
                 });
                 sql::render_rows(&query, self.gateway().capabilities(), true)
                     .ok()
-                    .map(|r| r.sql)
+                    .map(|r| Arc::from(&*r.sql))
             })
-            .as_deref()
+            .as_ref()
     }
 
     /// A query over the table's every attribute with no condition and no
@@ -212,7 +215,7 @@ impl Relation {
             && let Some(sql) = self.key_lookup_sql()
         {
             return Ok(Rendered {
-                sql: sql.to_string(),
+                sql: SqlText::Shared(sql.clone()),
                 binds: one.clone(),
             });
         }
@@ -221,15 +224,16 @@ impl Relation {
         // One full key value is one row at most: no ORDER BY (a plain key
         // lookup for the server).
         let single_row = keys.len() == 1;
-        query.order = self
-            .schema()
-            .primary_key_names()
-            .into_iter()
-            .map(|c| super::query::OrderItem {
-                column: ColumnRef::new(None, c),
-                descending: false,
-            })
-            .collect();
+        query.order = Arc::new(
+            self.schema()
+                .primary_key_names()
+                .into_iter()
+                .map(|c| super::query::OrderItem {
+                    column: ColumnRef::new(None, c),
+                    descending: false,
+                })
+                .collect(),
+        );
         sql::render_rows(&query, self.gateway().capabilities(), single_row)
             .map_err(|e| e.into_error(self.name()))
     }
@@ -240,9 +244,13 @@ impl Relation {
     ///
     /// As [`Relation::render_select_by_keys`]; [`Error::InvalidQuery`] when
     /// `set` is empty.
+    ///
+    /// The text of an update of one row by its primary key depends only on
+    /// the attributes set: it is rendered once per list of attributes and
+    /// shared (see [`SharedStatements`]).
     pub(crate) fn render_update(
         &self,
-        set: &[(String, Value)],
+        set: &[Assignment<'_>],
         key: &[String],
         keys: &[Vec<Value>],
     ) -> Result<Rendered> {
@@ -252,22 +260,45 @@ impl Relation {
                 reason: "an update needs at least one attribute to set".into(),
             });
         }
-        let mut text = String::with_capacity(64 + 16 * set.len());
+        let by_key = match keys {
+            [one]
+                if one
+                    .iter()
+                    .all(|v| !v.is_null() && !matches!(v, Value::List(_))) =>
+            {
+                key.iter()
+                    .map(String::as_str)
+                    .eq(self.schema().primary_key_names())
+                    .then_some(one)
+            }
+            _ => None,
+        };
         let mut binds = Vec::with_capacity(set.len() + keys.len() * key.len());
+        binds.extend(set.iter().map(|(_, value)| (*value).clone()));
+        if let Some(one) = by_key
+            && let Some(sql) = self.inner.shared.update_by_key(set)
+        {
+            binds.extend(one.iter().cloned());
+            return self.finish(SqlText::Shared(sql), binds);
+        }
+        let mut text = String::with_capacity(64 + 16 * set.len());
         text.push_str("UPDATE ");
         push_identifier(&mut text, self.schema().table());
         text.push_str(" SET ");
-        for (i, (name, value)) in set.iter().enumerate() {
+        for (i, (name, _)) in set.iter().enumerate() {
             if i > 0 {
                 text.push_str(", ");
             }
             push_identifier(&mut text, name);
             text.push_str(" = ?");
-            binds.push(value.clone());
         }
         text.push_str(" WHERE ");
         self.push_condition(&keys_condition(key, keys), &mut text, &mut binds)?;
-        self.finish(text, binds)
+        let sql = match by_key {
+            Some(_) => self.inner.shared.keep_update_by_key(set, text),
+            None => SqlText::Owned(text),
+        };
+        self.finish(sql, binds)
     }
 
     /// `DELETE FROM <table>` with the relation's own condition (`by_keys`
@@ -304,7 +335,7 @@ impl Relation {
                 push_identifier(&mut text, &a.name);
             }
         }
-        self.finish(text, binds)
+        self.finish(text.into(), binds)
     }
 
     fn push_condition(&self, cond: &Cond, text: &mut String, binds: &mut Vec<Value>) -> Result<()> {
@@ -312,7 +343,7 @@ impl Relation {
             .map_err(|e| e.into_error(self.name()))
     }
 
-    fn finish(&self, sql: String, binds: Vec<Value>) -> Result<Rendered> {
+    fn finish(&self, sql: SqlText, binds: Vec<Value>) -> Result<Rendered> {
         if binds.len() > MAX_PARAMETERS {
             return Err(Error::TooManyParameters {
                 relation: self.name().to_string(),
@@ -320,6 +351,67 @@ impl Relation {
             });
         }
         Ok(Rendered { sql, binds })
+    }
+}
+
+/// The values of a primary key, in key order (held inline for keys of up
+/// to two columns).
+pub(crate) type KeyValues<'a> = SmallVec<[&'a Value; 2]>;
+
+/// One attribute an update sets: its name and new value.
+pub(crate) type Assignment<'a> = (&'a str, &'a Value);
+
+/// How many lists of attributes a relation keeps the update-by-key text of;
+/// updates of further lists are rendered each time.
+const SHARED_UPDATES: usize = 32;
+
+/// Statements a relation renders once and shares between its calls and
+/// clones: their text only depends on the schema (and, for an update, on
+/// which attributes it sets), the values are bound.
+#[derive(Debug, Default)]
+pub(crate) struct SharedStatements {
+    /// The table's key lookup (see [`Relation::key_lookup`]), rendered on
+    /// first use; `None` for a table without a primary key.
+    key_lookup: OnceLock<Option<Arc<str>>>,
+    /// `UPDATE <table> SET <attributes> WHERE <primary key> = ?`, by the
+    /// attributes set, in order (at most [`SHARED_UPDATES`] lists).
+    updates_by_key: Mutex<Vec<(Vec<String>, Arc<str>)>>,
+}
+
+impl SharedStatements {
+    /// The update-by-key text setting `set`'s attributes, if kept.
+    fn update_by_key(&self, set: &[Assignment<'_>]) -> Option<Arc<str>> {
+        let updates = self
+            .updates_by_key
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        updates
+            .iter()
+            .find(|(names, _)| {
+                names
+                    .iter()
+                    .map(String::as_str)
+                    .eq(set.iter().map(|(n, _)| *n))
+            })
+            .map(|(_, sql)| Arc::clone(sql))
+    }
+
+    /// Keeps `text`, the update-by-key text setting `set`'s attributes,
+    /// while there is room.
+    fn keep_update_by_key(&self, set: &[Assignment<'_>], text: String) -> SqlText {
+        let mut updates = self
+            .updates_by_key
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if updates.len() >= SHARED_UPDATES {
+            return SqlText::Owned(text);
+        }
+        let sql: Arc<str> = Arc::from(text);
+        updates.push((
+            set.iter().map(|(n, _)| (*n).to_string()).collect(),
+            Arc::clone(&sql),
+        ));
+        SqlText::Shared(sql)
     }
 }
 
@@ -370,6 +462,49 @@ mod tests {
         assert_eq!(key_batch(1, 0), MAX_PARAMETERS);
         assert_eq!(key_batch(2, 1), (MAX_PARAMETERS - 1) / 2);
         assert_eq!(key_batch(0, MAX_PARAMETERS + 5), 1);
+    }
+
+    /// An update by key of the same attributes, in the same order, shares
+    /// its text; another list, or the same attributes in another order,
+    /// has its own; past the limit, texts are rendered and not kept.
+    #[test]
+    fn updates_by_key_share_their_text_by_attribute_list() {
+        let shared = SharedStatements::default();
+        let (a, b) = (Value::Int(1), Value::from("x"));
+        let error_then_views = [("error", &b), ("views", &a)];
+        assert!(shared.update_by_key(&error_then_views).is_none());
+        let SqlText::Shared(kept) = shared.keep_update_by_key(&error_then_views, "UPDATE 1".into())
+        else {
+            panic!("the first text of a list is kept");
+        };
+        let again = shared
+            .update_by_key(&[("error", &a), ("views", &b)])
+            .unwrap();
+        assert!(Arc::ptr_eq(&kept, &again));
+        assert!(
+            shared
+                .update_by_key(&[("views", &a), ("error", &b)])
+                .is_none()
+        );
+        assert!(shared.update_by_key(&[("error", &a)]).is_none());
+        let names: Vec<String> = (0..SHARED_UPDATES).map(|i| format!("c{i}")).collect();
+        for name in &names[1..] {
+            let set = [(name.as_str(), &a)];
+            assert!(matches!(
+                shared.keep_update_by_key(&set, format!("UPDATE {name}")),
+                SqlText::Shared(_)
+            ));
+        }
+        let over = [("over", &a)];
+        assert!(matches!(
+            shared.keep_update_by_key(&over, "UPDATE over".into()),
+            SqlText::Owned(text) if text == "UPDATE over"
+        ));
+        assert!(shared.update_by_key(&over).is_none());
+        assert_eq!(
+            &*shared.update_by_key(&error_then_views).unwrap(),
+            "UPDATE 1"
+        );
     }
 
     #[test]

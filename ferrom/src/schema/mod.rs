@@ -146,6 +146,14 @@ impl Schema {
             .collect()
     }
 
+    /// The primary key's attribute names, in key order, without
+    /// collecting them.
+    pub(crate) fn primary_key_iter(&self) -> impl ExactSizeIterator<Item = &str> + Clone {
+        self.primary_key
+            .iter()
+            .map(|&i| self.attributes[i].name.as_str())
+    }
+
     /// The primary key's attribute names, in key order.
     pub fn primary_key_names(&self) -> Vec<&str> {
         self.primary_key
