@@ -527,6 +527,74 @@ async fn container_with(
     (db, container)
 }
 
+/// The pool's connection, its server thread id.
+async fn pooled_connection_id(container: &Container) -> u64 {
+    let mut conn = container
+        .gateway("default")
+        .unwrap()
+        .acquire()
+        .await
+        .unwrap();
+    sqlx::query_scalar("SELECT CONNECTION_ID()")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+}
+
+/// Waits until the pool holds `n` idle connections (a connection handed
+/// back is tested before it is idle again).
+async fn wait_idle(container: &Container, n: usize) {
+    let pool = container.gateway("default").unwrap().pool().clone();
+    let started = Instant::now();
+    while pool.num_idle() != n {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the pool never held {n} idle connections"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// An idle connection the server has closed is found out at checkout (its
+/// ping fails): it is closed and a new one serves the call, which sees
+/// nothing of it, even with a pool of one connection.
+#[tokio::test]
+async fn a_connection_the_server_closed_while_idle_is_replaced_at_checkout() {
+    let (db, container) = container_with(|db| {
+        db.pool_size = 1;
+        db.acquire_timeout = 5;
+    })
+    .await;
+    let killed = pooled_connection_id(&container).await;
+    wait_idle(&container, 1).await;
+    let mut admin = db.connect().await;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("KILL CONNECTION {killed}")))
+        .await
+        .unwrap();
+    let posts = container.relation("posts").unwrap();
+    assert_eq!(posts.count().await.unwrap(), 0);
+    wait_idle(&container, 1).await;
+    let replacement = pooled_connection_id(&container).await;
+    assert_ne!(replacement, killed);
+    // A command's checkout too.
+    wait_idle(&container, 1).await;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "KILL CONNECTION {replacement}"
+        )))
+        .await
+        .unwrap();
+    let company = crate::support::call_one(
+        &container,
+        "companies",
+        "create",
+        [("name", "Acme"), ("domain", "https://acme.example")],
+    )
+    .await;
+    assert_eq!(company.get("name").unwrap(), &Value::from("Acme"));
+}
+
 #[tokio::test]
 async fn a_pool_with_every_connection_in_use_times_out_naming_the_settings() {
     let (_db, container) = container_with(|db| {

@@ -65,12 +65,7 @@ async fn delete_locked(
     if found.is_empty() {
         return Ok(found);
     }
-    let pk: Vec<String> = relation
-        .schema()
-        .primary_key_names()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let pk = relation.schema().primary_key_columns();
     if pk.is_empty() {
         if *target == Target::Complex {
             return Err(cmd.invalid(format!(
@@ -83,7 +78,7 @@ async fn delete_locked(
         execute(relation, &delete.sql, &delete.binds).await?;
         return Ok(found);
     }
-    let positions = keys::positions(relation.schema(), &pk);
+    let positions = keys::positions(relation.schema(), pk);
     let mut rows = Vec::with_capacity(found.len());
     let mut doomed = Vec::with_capacity(found.len());
     let mut seen = std::collections::HashSet::with_capacity(found.len());
@@ -96,7 +91,7 @@ async fn delete_locked(
         }
     }
     for batch in doomed.chunks(key_batch(pk.len(), 0)) {
-        let delete = relation.render_delete(Some((&pk, batch)), false)?;
+        let delete = relation.render_delete(Some((pk, batch)), false)?;
         execute(relation, &delete.sql, &delete.binds).await?;
     }
     Ok(rows)

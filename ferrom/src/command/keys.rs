@@ -51,11 +51,7 @@ fn gives(tuple: &Tuple, column: &str) -> bool {
 /// for many rows). `Generated` is only offered for many tuples when
 /// `prefer_generated`.
 pub(crate) fn choose(schema: &Schema, tuples: &[Tuple], prefer_generated: bool) -> Option<ReadKey> {
-    let pk: Vec<String> = schema
-        .primary_key_names()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let pk = schema.primary_key_columns().to_vec();
     let all_give = |columns: &[String]| tuples.iter().all(|t| columns.iter().all(|c| gives(t, c)));
     if !pk.is_empty() && all_give(&pk) {
         return Some(ReadKey::Given(pk));

@@ -1,6 +1,7 @@
 //! The timestamps plugin (ROM's `use :timestamps`).
 
 use chrono::Utc;
+use smallvec::SmallVec;
 use smol_str::SmolStr;
 
 use super::check::{given_at, given_positions};
@@ -101,7 +102,7 @@ impl Plugin for Timestamps {
         let now = Utc::now().naive_utc();
         let schema = ctx.schema();
         // Each stamped attribute once: its position, name and value.
-        let mut stamps = Vec::with_capacity(self.attributes.len());
+        let mut stamps: SmallVec<[(usize, SmolStr, Value); 3]> = SmallVec::new();
         for name in &self.attributes {
             let Some(at) = schema.position(name) else {
                 continue;

@@ -9,6 +9,7 @@
 //!
 //! No matching row: nothing is changed and nothing returned.
 
+use smallvec::SmallVec;
 use sqlx::mysql::MySqlRow;
 
 use super::atomic::atomically;
@@ -22,6 +23,9 @@ use crate::relation::Relation;
 use crate::relation::writing::{Assignment, Target, key_batch};
 use crate::value::Value;
 
+/// What an update sets (held inline for up to eight attributes).
+type Assignments<'t> = SmallVec<[Assignment<'t>; 8]>;
+
 /// The relation's primary key and the assignments `tuple` makes (borrowed
 /// from it).
 ///
@@ -29,13 +33,12 @@ use crate::value::Value;
 ///
 /// [`Error::InvalidCommand`](crate::Error::InvalidCommand) when the table
 /// has no primary key.
-fn key_and_set<'t>(cmd: &Command, tuple: &'t Tuple) -> Result<(Vec<String>, Vec<Assignment<'t>>)> {
+fn key_and_set<'c, 't>(
+    cmd: &'c Command,
+    tuple: &'t Tuple,
+) -> Result<(&'c [String], Assignments<'t>)> {
     let schema = cmd.relation.schema();
-    let pk: Vec<String> = schema
-        .primary_key_names()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let pk = schema.primary_key_columns();
     if pk.is_empty() {
         return Err(cmd.invalid(format!(
             "table `{}` has no primary key, which an update needs to return the rows it updated",
@@ -61,15 +64,15 @@ pub(crate) async fn update(cmd: &Command, tuple: Tuple) -> Result<Vec<MySqlRow>>
                 _ => cmd.relation.clone(),
             };
             if !set.is_empty() {
-                let update = relation.render_update(&set, &pk, std::slice::from_ref(&key))?;
+                let update = relation.render_update(&set, pk, std::slice::from_ref(&key))?;
                 execute(&relation, &update.sql, &update.binds).await?;
             }
-            let new_key = rekeyed(&pk, &key, &set);
-            reread(cmd, &relation, &pk, vec![new_key]).await
+            let new_key = rekeyed(pk, key, &set);
+            reread(cmd, &relation, pk, vec![new_key]).await
         }
         _ => {
-            in_transaction(cmd, &pk, async |relation| {
-                update_locked(cmd, relation, &pk, &set).await
+            in_transaction(cmd, pk, async |relation| {
+                update_locked(cmd, relation, pk, &set).await
             })
             .await
         }
@@ -86,15 +89,15 @@ pub(crate) async fn update_count(cmd: &Command, tuple: Tuple) -> Result<u64> {
         Target::ByPk(key) if !set.is_empty() => {
             let update = cmd
                 .relation
-                .render_update(&set, &pk, std::slice::from_ref(&key))?;
+                .render_update(&set, pk, std::slice::from_ref(&key))?;
             // The server reports matched rows (sqlx asks for FOUND_ROWS).
             Ok(execute(&cmd.relation, &update.sql, &update.binds)
                 .await?
                 .rows_affected())
         }
         _ => {
-            let keys = in_transaction(cmd, &pk, async |relation| {
-                update_keys(relation, &pk, &set).await
+            let keys = in_transaction(cmd, pk, async |relation| {
+                update_keys(relation, pk, &set).await
             })
             .await?;
             Ok(keys.len() as u64)
@@ -124,7 +127,7 @@ async fn update_locked(
     if old_keys.is_empty() {
         return Ok(Vec::new());
     }
-    let new_keys: Vec<Vec<Value>> = old_keys.iter().map(|k| rekeyed(pk, k, set)).collect();
+    let new_keys: Vec<Vec<Value>> = old_keys.into_iter().map(|k| rekeyed(pk, k, set)).collect();
     reread(cmd, relation, pk, new_keys).await
 }
 
@@ -154,13 +157,11 @@ async fn update_keys(
 }
 
 /// `key` with the key columns `set` assigns replaced.
-fn rekeyed(pk: &[String], key: &[Value], set: &[Assignment<'_>]) -> Vec<Value> {
-    pk.iter()
-        .zip(key)
-        .map(|(column, old)| {
-            set.iter()
-                .find(|(name, _)| name == column)
-                .map_or_else(|| old.clone(), |(_, new)| (*new).clone())
-        })
-        .collect()
+fn rekeyed(pk: &[String], mut key: Vec<Value>, set: &[Assignment<'_>]) -> Vec<Value> {
+    for (column, value) in pk.iter().zip(key.iter_mut()) {
+        if let Some((_, new)) = set.iter().find(|(name, _)| name == column) {
+            *value = (*new).clone();
+        }
+    }
+    key
 }

@@ -96,8 +96,9 @@ impl Gateway {
         &self.pool
     }
 
-    /// Checks a connection out of the pool (sqlx pings it first, and opens
-    /// a new one when none is idle and the pool is not full).
+    /// Checks a connection out of the pool: an idle one, pinged first (as
+    /// sqlx's checkout does; a broken one is closed and another taken), or
+    /// a new one when none is idle and the pool is not full.
     ///
     /// # Errors
     ///
@@ -115,8 +116,24 @@ impl Gateway {
         &self,
         relation: Option<&str>,
     ) -> Result<PoolConnection<MySql>> {
-        // Boxed: the pool's checkout future is several kilobytes, and
-        // inline it would be copied with every statement's future.
+        // An idle connection is tested here as the pool's checkout tests it
+        // (a ping, within the checkout timeout). The pool's checkout future
+        // is several kilobytes: inline, it would be copied with every
+        // statement's future; boxed, it is an allocation large enough to
+        // make the allocator consolidate its free lists, on every
+        // statement run on the pool.
+        if let Some(mut conn) = self.pool.try_acquire() {
+            match tokio::time::timeout(self.settings.acquire_timeout(), conn.ping()).await {
+                Ok(Ok(())) => return Ok(conn),
+                // Broken: closed, not returned (the pool opens another).
+                Ok(Err(_)) => drop(conn.detach()),
+                // Hung: as the pool's checkout would have timed out.
+                Err(_) => {
+                    drop(conn.detach());
+                    return Err(self.acquire_error(relation, sqlx::Error::PoolTimedOut));
+                }
+            }
+        }
         Box::pin(self.pool.acquire())
             .await
             .map_err(|e| self.acquire_error(relation, e))

@@ -211,7 +211,7 @@ impl Relation {
             && key
                 .iter()
                 .map(String::as_str)
-                .eq(self.schema().primary_key_names())
+                .eq(self.schema().primary_key_iter())
             && let Some(sql) = self.key_lookup_sql()
         {
             return Ok(Rendered {
@@ -268,7 +268,7 @@ impl Relation {
             {
                 key.iter()
                     .map(String::as_str)
-                    .eq(self.schema().primary_key_names())
+                    .eq(self.schema().primary_key_iter())
                     .then_some(one)
             }
             _ => None,

@@ -30,6 +30,9 @@ pub struct Schema {
     /// up for every value of every command call).
     by_name: HashMap<String, usize, foldhash::fast::RandomState>,
     primary_key: Vec<usize>,
+    /// The primary key's attribute names, in key order (what commands
+    /// write and re-read by).
+    key_columns: Vec<String>,
     indexes: Vec<IndexInfo>,
     foreign_keys: Vec<ForeignKeyInfo>,
     associations: Vec<Association>,
@@ -51,7 +54,7 @@ impl Schema {
             .enumerate()
             .map(|(i, a)| (a.name.clone(), i))
             .collect();
-        let primary_key = indexes
+        let primary_key: Vec<usize> = indexes
             .iter()
             .find(|i| i.name == "PRIMARY")
             .map(|i| {
@@ -68,12 +71,17 @@ impl Schema {
                     .map(|(i, _)| i)
                     .collect()
             });
+        let key_columns = primary_key
+            .iter()
+            .map(|&i| attributes[i].name.clone())
+            .collect();
         Schema {
             relation: relation.to_string(),
             table: table.to_string(),
             attributes,
             by_name,
             primary_key,
+            key_columns,
             indexes,
             foreign_keys,
             associations: Vec::new(),
@@ -149,9 +157,12 @@ impl Schema {
     /// The primary key's attribute names, in key order, without
     /// collecting them.
     pub(crate) fn primary_key_iter(&self) -> impl ExactSizeIterator<Item = &str> + Clone {
-        self.primary_key
-            .iter()
-            .map(|&i| self.attributes[i].name.as_str())
+        self.key_columns.iter().map(String::as_str)
+    }
+
+    /// The primary key's attribute names, in key order, as owned names.
+    pub(crate) fn primary_key_columns(&self) -> &[String] {
+        &self.key_columns
     }
 
     /// The primary key's attribute names, in key order.
