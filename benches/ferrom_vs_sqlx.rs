@@ -20,7 +20,7 @@
 //! pool, interleaved after one untimed warm-up of each: the workloads of
 //! many small operations (1, 5, 6, 6s) alternate between the sides every
 //! 100 operations within each run, the bulk insert (2) every batch of
-//! 1,000 rows (both transactions open at once; three runs per repeat, as
+//! 1,000 rows (both transactions open at once; five runs per repeat, as
 //! each is short), and the reads (3, 3d, 4) alternate whole runs (ferrom
 //! then sqlx, then sqlx then ferrom; three runs per repeat, as each is
 //! short); workloads that write get fresh data
@@ -310,9 +310,10 @@ async fn measure(bench: &Bench, workload: Workload, repeats: usize) -> Result<Me
         // Warm-up: statement caches, buffer pool, allocator.
         run_interleaved(bench, workload, 0).await?;
         // The bulk insert is as short as a read (ten statements of a few
-        // milliseconds a side): as many more runs steady its median.
+        // milliseconds a side) and its commits wait on the disk: more runs
+        // steady its median.
         let runs = if workload == Workload::BulkInsert {
-            repeats * READ_RUNS
+            repeats * BULK_RUNS
         } else {
             repeats
         };
@@ -356,6 +357,9 @@ fn report_line(measured: Measured) -> Measured {
 /// Runs per repeat of the read workloads (3, 3d, 4) and the bulk insert
 /// (2).
 const READ_RUNS: usize = 3;
+
+/// Runs per repeat of the bulk insert (2).
+const BULK_RUNS: usize = 5;
 
 /// Operations per block of an interleaved run.
 const BLOCK: usize = 100;
