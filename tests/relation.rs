@@ -618,6 +618,18 @@ async fn lookups_by_key_render_as_plain_key_lookups() {
     assert!(other.to_vec().await.unwrap().is_empty());
     let projected = posts.select(["id"]).by_pk(2).to_vec().await.unwrap();
     assert_eq!(projected[0].names(), ["id"]);
+    // A lookup that kept a builder error reports it, read as it arrives or
+    // not.
+    let broken = lookup.filter(("no_such_attribute", 1));
+    for err in [
+        broken.one().await.unwrap_err(),
+        broken.map_to::<Post>().one().await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(&err, Error::UnknownAttribute { attribute, .. } if attribute == "no_such_attribute"),
+            "{err:?}"
+        );
+    }
     // Plain lookups of other keys and on a session read their own rows.
     let session = container.session().await.unwrap();
     let on_session = session.relation("posts").unwrap();

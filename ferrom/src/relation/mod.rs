@@ -351,7 +351,12 @@ impl Relation {
     /// The relation's own column `name` as its every-attribute select
     /// already shares it (no allocation per builder call).
     fn own_column(&self, name: &str) -> Option<ColumnRef> {
-        let at = self.inner.schema.position(name)?;
+        self.own_column_at(self.inner.schema.position(name)?, name)
+    }
+
+    /// [`Relation::own_column`] of the attribute at `at` in the schema,
+    /// named `name`.
+    fn own_column_at(&self, at: usize, name: &str) -> Option<ColumnRef> {
         match self.bare.select.get(at)? {
             SelectItem::Column(col, None) if col.table.is_none() && *col.column == *name => {
                 Some(col.clone())
@@ -819,11 +824,12 @@ impl Relation {
         // Plain values: the condition `filter` would build, built directly
         // from the shared column names.
         let plain: Option<SmallVec<[Cond; 1]>> = pk
+            .zip(schema.primary_key_positions())
             .zip(values)
-            .map(|(name, value)| match value {
+            .map(|((name, &at), value)| match value {
                 Value::Null | Value::List(_) => None,
                 v => Some(Cond::Cmp(
-                    Operand::Column(self.own_column(name)?),
+                    Operand::Column(self.own_column_at(at, name)?),
                     query::CmpOp::Eq,
                     v.clone(),
                 )),
@@ -918,11 +924,14 @@ impl Relation {
     /// [`Relation::is_single_row`]) that nothing is combined into, whose
     /// one row `one` and `one_strict` read as it arrives; `None` otherwise.
     pub(crate) fn single_row_read(&self) -> Option<query::Rendered> {
-        if self.graph.is_some()
-            || self.query.limit.is_some()
-            || self.query.offset.is_some()
-            || !self.is_single_row()
-        {
+        if self.graph.is_some() || self.error.is_some() {
+            return None;
+        }
+        // The plain key lookup (its limit, if any, lets the row through).
+        if let Some(lookup) = self.key_lookup() {
+            return Some(lookup);
+        }
+        if self.query.limit.is_some() || self.query.offset.is_some() || !self.is_single_row() {
             return None;
         }
         self.render().ok()

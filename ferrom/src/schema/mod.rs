@@ -160,6 +160,11 @@ impl Schema {
         self.key_columns.iter().map(String::as_str)
     }
 
+    /// The primary key's attribute positions, in key order.
+    pub(crate) fn primary_key_positions(&self) -> &[usize] {
+        &self.primary_key
+    }
+
     /// The primary key's attribute names, in key order, as owned names.
     pub(crate) fn primary_key_columns(&self) -> &[String] {
         &self.key_columns
