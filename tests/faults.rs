@@ -568,10 +568,13 @@ async fn a_connection_the_server_closed_while_idle_is_replaced_at_checkout() {
     let killed = pooled_connection_id(&container).await;
     wait_idle(&container, 1).await;
     let mut admin = db.connect().await;
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("KILL CONNECTION {killed}")))
-        .await
-        .unwrap();
+    let mut kill = async |id: u64| {
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("KILL CONNECTION {id}")))
+            .await
+            .unwrap();
+    };
+    kill(killed).await;
     let posts = container.relation("posts").unwrap();
     assert_eq!(posts.count().await.unwrap(), 0);
     wait_idle(&container, 1).await;
@@ -579,12 +582,7 @@ async fn a_connection_the_server_closed_while_idle_is_replaced_at_checkout() {
     assert_ne!(replacement, killed);
     // A command's checkout too.
     wait_idle(&container, 1).await;
-    admin
-        .execute(sqlx::AssertSqlSafe(format!(
-            "KILL CONNECTION {replacement}"
-        )))
-        .await
-        .unwrap();
+    kill(replacement).await;
     let company = crate::support::call_one(
         &container,
         "companies",

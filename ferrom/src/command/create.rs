@@ -237,15 +237,10 @@ pub(crate) async fn reread(
             .into_iter()
             .collect());
     }
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(distinct.len());
     for batch in distinct.chunks(key_batch(key.len(), 0)) {
         let select = relation.render_select_by_keys(key, batch)?;
-        let found = fetch(relation, &select.sql, &select.binds).await?;
-        if rows.is_empty() {
-            rows = found;
-        } else {
-            rows.extend(found);
-        }
+        rows.extend(fetch(relation, &select.sql, &select.binds).await?);
     }
     keys::in_order(
         rows,

@@ -129,16 +129,7 @@ impl Relation {
                 .map(|a| SelectItem::Column(ColumnRef::new(None, &a.name), None))
                 .collect(),
         );
-        let order = Arc::new(
-            schema
-                .primary_key_names()
-                .into_iter()
-                .map(|c| OrderItem {
-                    column: ColumnRef::new(None, c),
-                    descending: false,
-                })
-                .collect(),
-        );
+        let order = Arc::new(primary_key_order(&schema));
         let query = Query {
             table: Arc::from(schema.table()),
             select,
@@ -617,15 +608,7 @@ impl Relation {
     /// Primary-key order, ascending: every relation's order until told
     /// otherwise.
     fn default_order(&self) -> Vec<OrderItem> {
-        self.inner
-            .schema
-            .primary_key_names()
-            .into_iter()
-            .map(|c| OrderItem {
-                column: ColumnRef::new(None, c),
-                descending: false,
-            })
-            .collect()
+        primary_key_order(&self.inner.schema)
     }
 
     /// Groups by these attributes (the selection becomes them, the order the
@@ -931,16 +914,22 @@ impl Relation {
         if let Some(lookup) = self.key_lookup() {
             return Some(lookup);
         }
-        if self.query.limit.is_some() || self.query.offset.is_some() || !self.is_single_row() {
+        if !self.is_pinned() {
             return None;
         }
-        self.render().ok()
+        sql::render_rows(&self.query, self.inner.gateway.capabilities(), true).ok()
+    }
+
+    /// Pinned to one key ([`Relation::is_single_row`]) with no limit or
+    /// offset: its one row, if any, is all it reads.
+    fn is_pinned(&self) -> bool {
+        self.is_single_row() && self.query.limit.is_none() && self.query.offset.is_none()
     }
 
     /// The relation limited to two rows, for `one` and `one_strict` to tell
     /// one row from several; a relation pinned to one key as it is.
     pub(crate) fn at_most_two(&self) -> std::borrow::Cow<'_, Relation> {
-        if self.is_single_row() && self.query.limit.is_none() && self.query.offset.is_none() {
+        if self.is_pinned() {
             std::borrow::Cow::Borrowed(self)
         } else {
             std::borrow::Cow::Owned(self.limit(2))
@@ -960,6 +949,17 @@ impl Relation {
                 .as_ref()
                 .is_some_and(|f| self.pk_equality(f).is_some())
     }
+}
+
+/// Primary-key order, ascending, of a table with `schema`.
+pub(crate) fn primary_key_order(schema: &Schema) -> Vec<OrderItem> {
+    schema
+        .primary_key_iter()
+        .map(|c| OrderItem {
+            column: ColumnRef::new(None, c),
+            descending: false,
+        })
+        .collect()
 }
 
 /// What `one` and `one_strict` found.

@@ -208,10 +208,7 @@ impl Relation {
     ) -> Result<Rendered> {
         // One primary key value: the key lookup.
         if let [one] = keys
-            && key
-                .iter()
-                .map(String::as_str)
-                .eq(self.schema().primary_key_iter())
+            && key == self.schema().primary_key_columns()
             && let Some(sql) = self.key_lookup_sql()
         {
             return Ok(Rendered {
@@ -224,16 +221,7 @@ impl Relation {
         // One full key value is one row at most: no ORDER BY (a plain key
         // lookup for the server).
         let single_row = keys.len() == 1;
-        query.order = Arc::new(
-            self.schema()
-                .primary_key_names()
-                .into_iter()
-                .map(|c| super::query::OrderItem {
-                    column: ColumnRef::new(None, c),
-                    descending: false,
-                })
-                .collect(),
-        );
+        query.order = Arc::new(super::primary_key_order(self.schema()));
         sql::render_rows(&query, self.gateway().capabilities(), single_row)
             .map_err(|e| e.into_error(self.name()))
     }
@@ -266,10 +254,7 @@ impl Relation {
                     .iter()
                     .all(|v| !v.is_null() && !matches!(v, Value::List(_))) =>
             {
-                key.iter()
-                    .map(String::as_str)
-                    .eq(self.schema().primary_key_iter())
-                    .then_some(one)
+                (key == self.schema().primary_key_columns()).then_some(one)
             }
             _ => None,
         };
