@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use chrono::Utc;
-use ferrom::command::{CommandDefinition, Input, ResultKind, Timestamps, Tuple};
+use ferrom::command::{CommandDefinition, ResultKind, Timestamps, Tuple};
 use ferrom::testing::Harness;
 use ferrom::{Container, Value};
 use post_analytics::{Company, Post};
@@ -587,7 +587,10 @@ async fn run_once(bench: &Bench, workload: Workload, side: Side) -> Result<Durat
 /// ten batches of 1,000 posts alternate between the sides (ferrom, sqlx,
 /// sqlx, ferrom, ...), then each commits; every step is timed to its side.
 /// The ferrom side creates through a command registered with result
-/// `Count` (nothing read back), as raw sqlx reads nothing back.
+/// `Count` (nothing read back), as raw sqlx reads nothing back, called with
+/// `call_many`: each batch's tuples are checked, stamped and encoded as
+/// the iterator yields them, as `push_values` encodes each row as its
+/// iterator yields it.
 async fn run_bulk_interleaved(bench: &Bench) -> Result<(Duration, Duration)> {
     // Keys never seen before in each run: a key still in the index as a
     // deleted row (purge lags behind the reset) would make each side's
@@ -627,7 +630,7 @@ async fn run_bulk_interleaved(bench: &Bench) -> Result<(Duration, Duration)> {
                             ("company_id", Value::from(company)),
                         ])
                     });
-                    let written = create.call(Input::many(tuples)).await?;
+                    let written = create.call_many(tuples).await?;
                     check(written.len() == BATCH, "ferrom wrote the batch")?;
                 }
                 Side::Sqlx => {
@@ -1128,7 +1131,7 @@ fn report(
             "paired_ratio_median = median over runs of that run's ferrom time / raw sqlx time (reported, not judged)",
             "raw sqlx create (1) is INSERT + SELECT by LAST_INSERT_ID on one acquired connection, also on MariaDB, as careful sqlx users usually write it; ferrom uses INSERT ... RETURNING on MariaDB",
             "raw sqlx update (5) is UPDATE + SELECT by key on one acquired connection",
-            "bulk insert (2): ferrom creates through a command registered with result Count (nothing read back), as raw sqlx reads nothing back",
+            "bulk insert (2): ferrom creates through a command registered with result Count (nothing read back), as raw sqlx reads nothing back, with Command::call_many (tuples checked, stamped and encoded as the iterator yields them, as push_values does)",
             "3d compares ferrom dynamic rows with raw sqlx typed structs",
             "memory: VmHWM of child processes; growth = VmHWM after reading minus VmHWM before",
         ],

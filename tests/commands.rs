@@ -1924,3 +1924,199 @@ async fn by_url(posts: &ferrom::Relation, url: &str) -> Row {
         .await
         .unwrap()
 }
+
+/// Records what its `before` hook is given: how many tuples, each time.
+#[derive(Debug)]
+struct Recorder {
+    chunks: bool,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Plugin for Recorder {
+    fn name(&self) -> &str {
+        "recorder"
+    }
+
+    fn takes_chunks(&self) -> bool {
+        self.chunks
+    }
+
+    fn before(&self, _ctx: &CommandContext<'_>, tuples: &mut [Tuple]) -> ferrom::Result<()> {
+        let mut log = self.log.lock().unwrap();
+        log.push(format!("before {}", tuples.len()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn call_many_checks_and_writes_tuples_as_its_iterator_yields_them() {
+    let (db, _) = reference_db().await;
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stamps = || Timestamps::new(["scrapped_at", "created_at", "updated_at"]);
+    let mut config = post_analytics::configuration(&db.test_settings());
+    let recorder = |chunks| Recorder {
+        chunks,
+        log: log.clone(),
+    };
+    config
+        .register_command(
+            CommandDefinition::create("posts", "stream")
+                .plugin(stamps())
+                .plugin(recorder(true)),
+        )
+        .register_command(
+            CommandDefinition::create("posts", "collect")
+                .plugin(stamps())
+                .plugin(recorder(false)),
+        )
+        .register_command(
+            CommandDefinition::create("posts", "import")
+                .result(ResultKind::Count)
+                .plugin(stamps()),
+        );
+    let container = config.finalize().await.unwrap();
+    let company = new_company(&container, "Acme").await;
+    // Twenty posts, logged as the iterator builds them. Every third gives
+    // its stats; the fifteenth (past the first few) is the first to give
+    // `published_at`, a column the rows before it do not have.
+    let posts = |prefix: &'static str, log: &std::sync::Arc<std::sync::Mutex<Vec<String>>>| {
+        let log = log.clone();
+        (0..20).map(move |n| {
+            log.lock().unwrap().push("built".into());
+            let mut tuple = Tuple::from([
+                (
+                    "url",
+                    Value::from(format!("https://example.com/{prefix}/{n}")),
+                ),
+                ("company_id", Value::from(company)),
+            ]);
+            if n % 3 == 0 {
+                tuple.set("stats", serde_json::json!({ "views": n }));
+            }
+            if n >= 14 {
+                tuple.set("published_at", "2019-03-09T14:24:23Z");
+            }
+            tuple
+        })
+    };
+    let logged = |log: &std::sync::Arc<std::sync::Mutex<Vec<String>>>| {
+        std::mem::take(&mut *log.lock().unwrap())
+    };
+    let expect = |chunks: &[usize]| {
+        chunks
+            .iter()
+            .flat_map(|&n| {
+                std::iter::repeat_n("built".to_string(), n).chain([format!("before {n}")])
+            })
+            .collect::<Vec<_>>()
+    };
+
+    // Streamed: a few tuples built, made ready and encoded at a time; one
+    // INSERT ... RETURNING for all of them.
+    let stream = container.command("posts", "stream").unwrap();
+    let ran = statements(&container);
+    let before = now();
+    let rows = stream
+        .call_many(posts("s", &log))
+        .await
+        .unwrap()
+        .into_rows();
+    let after = now();
+    assert_eq!(logged(&log), expect(&[8, 8, 4]));
+    assert_eq!(statements(&container) - ran, 1);
+    assert_eq!(rows.len(), 20);
+    for (n, row) in rows.iter().enumerate() {
+        assert_eq!(
+            get(row, "url"),
+            &Value::from(format!("https://example.com/s/{n}"))
+        );
+        let stats = get(row, "stats");
+        if n % 3 == 0 {
+            assert_eq!(stats, &Value::from(serde_json::json!({ "views": n })));
+        } else {
+            assert_eq!(stats, &Value::Null, "row {n} takes the column default");
+        }
+        assert_eq!(
+            get(row, "published_at").is_null(),
+            n < 14,
+            "row {n}: {:?}",
+            get(row, "published_at")
+        );
+        // One time for the whole call, though the plugin ran three times.
+        assert_eq!(time(row, "created_at"), time(&rows[0], "created_at"));
+        assert_eq!(time(row, "updated_at"), time(&rows[0], "created_at"));
+    }
+    stamped_between(time(&rows[0], "created_at"), before, after);
+    let stored = container
+        .relation("posts")
+        .unwrap()
+        .order(["id"])
+        .to_vec()
+        .await
+        .unwrap();
+    assert_eq!(stored, rows, "returned as stored, in input order");
+
+    // A plugin that does not take chunks sees every tuple at once; so does
+    // any plugin under `call`.
+    let collect = container.command("posts", "collect").unwrap();
+    let rows = collect.call_many(posts("c", &log)).await.unwrap();
+    assert_eq!(logged(&log), expect(&[20]));
+    assert_eq!(rows.len(), 20);
+    let rows = stream.call(Input::many(posts("i", &log))).await.unwrap();
+    assert_eq!(logged(&log), expect(&[20]));
+    assert_eq!(rows.len(), 20);
+    // On MySQL the created rows are re-read by key: collected first.
+    let rows = stream
+        .with_capabilities(mysql())
+        .call_many(posts("m", &log))
+        .await
+        .unwrap()
+        .into_rows();
+    assert_eq!(logged(&log), expect(&[20]));
+    assert_eq!(
+        get(&rows[19], "url"),
+        &Value::from("https://example.com/m/19")
+    );
+    assert_eq!(count(&container, "posts").await, 80);
+
+    // A tuple that fails its check, past the first few: nothing is sent.
+    let ran = statements(&container);
+    let bad = posts("bad", &log).enumerate().map(|(n, mut tuple)| {
+        if n == 12 {
+            tuple.set("titel", "typo");
+        }
+        tuple
+    });
+    let err = stream.call_many(bad).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownAttribute { attribute, .. } if attribute == "titel"),
+        "{err}"
+    );
+    assert_eq!(statements(&container) - ran, 0);
+    assert_eq!(count(&container, "posts").await, 80);
+    // The iterator is not taken past the failing chunk, whose check
+    // failed before the plugins ran.
+    let mut want = expect(&[8]);
+    want.extend(std::iter::repeat_n("built".to_string(), 8));
+    assert_eq!(logged(&log), want);
+
+    // Result Count on MySQL streams too: nothing is read back.
+    let import = container.command("posts", "import").unwrap();
+    let out = import
+        .with_capabilities(mysql())
+        .call_many((0..30).map(|n| {
+            Tuple::from([
+                ("url", Value::from(format!("https://example.com/count/{n}"))),
+                ("company_id", Value::from(company)),
+            ])
+        }))
+        .await
+        .unwrap();
+    assert_eq!(out, CommandOutput::Count(30));
+    assert_eq!(count(&container, "posts").await, 110);
+    // No tuple at all: nothing sent.
+    let ran = statements(&container);
+    let out = import.call_many(Vec::<Tuple>::new()).await.unwrap();
+    assert_eq!(out, CommandOutput::Count(0));
+    assert_eq!(statements(&container) - ran, 0);
+}

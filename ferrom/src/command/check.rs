@@ -55,6 +55,80 @@ pub(crate) fn prepare(
     Ok(given)
 }
 
+/// How many tuples of a streamed call are made ready at a time: few enough
+/// that their values' allocations are reused from the allocator's
+/// per-thread cache as the next few are built, enough that the plugins'
+/// per-run work is shared.
+const CHUNK: usize = 8;
+
+/// The tuples of a streamed call ([`Command::call_many`](super::Command::call_many)),
+/// made ready to write a few at a time as they are taken: each
+/// [`CHUNK`] of them goes through [`prepare`] (so every plugin must
+/// [take chunks](Plugin::takes_chunks)). Yields the first error and then
+/// nothing.
+pub(crate) struct Prepared<'c, I> {
+    ctx: CommandContext<'c>,
+    plugins: &'c [Arc<dyn Plugin>],
+    source: I,
+    chunk: Vec<Tuple>,
+    /// The next tuple of `chunk` to yield.
+    next: usize,
+    /// An error was yielded: nothing follows it.
+    failed: bool,
+}
+
+impl<'c, I: Iterator<Item = Tuple>> Prepared<'c, I> {
+    pub(crate) fn new(
+        ctx: CommandContext<'c>,
+        plugins: &'c [Arc<dyn Plugin>],
+        source: I,
+    ) -> Prepared<'c, I> {
+        Prepared {
+            ctx,
+            plugins,
+            source,
+            chunk: Vec::with_capacity(CHUNK),
+            next: 0,
+            failed: false,
+        }
+    }
+}
+
+impl<I: Iterator<Item = Tuple>> Iterator for Prepared<'_, I> {
+    type Item = Result<Tuple>;
+
+    fn next(&mut self) -> Option<Result<Tuple>> {
+        if self.failed {
+            return None;
+        }
+        if self.next == self.chunk.len() {
+            self.chunk.clear();
+            self.next = 0;
+            self.chunk.extend(self.source.by_ref().take(CHUNK));
+            if self.chunk.is_empty() {
+                return None;
+            }
+            if let Err(e) = prepare(&self.ctx, self.plugins, &mut self.chunk) {
+                self.chunk.clear();
+                self.failed = true;
+                return Some(Err(e));
+            }
+        }
+        let tuple = std::mem::take(&mut self.chunk[self.next]);
+        self.next += 1;
+        Some(Ok(tuple))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let (low, high) = self.source.size_hint();
+        let ready = self.chunk.len() - self.next;
+        (
+            low.saturating_add(ready),
+            high.and_then(|h| h.checked_add(ready)),
+        )
+    }
+}
+
 /// Checks and converts every value of `tuple` in place; returns the
 /// positions it gives (see [`given_positions`]).
 ///
@@ -351,12 +425,7 @@ mod tests {
     }
 
     fn ctx(schema: &Schema) -> CommandContext<'_> {
-        CommandContext {
-            relation: "posts",
-            command: "create",
-            kind: CommandKind::Create,
-            schema,
-        }
+        CommandContext::new("posts", "create", CommandKind::Create, schema)
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //! than one statement runs in one transaction, so a failing batch writes
 //! nothing.
 
+use std::fmt;
+
 use sqlx::mysql::MySqlRow;
 
 use super::atomic::atomically;
@@ -20,7 +22,7 @@ use super::check::{given_at, given_positions};
 use super::input::Tuple;
 use super::keys::{self, ReadKey};
 use super::registry::AutoIncrement;
-use super::statement::{OnConflict, render_insert, rows_per_statement};
+use super::statement::{InsertBatch, OnConflict, render_insert, rows_per_statement};
 use super::{Command, fetch, fetch_one, run_insert};
 use crate::error::{Error, Result};
 use crate::relation::Relation;
@@ -41,20 +43,6 @@ pub(crate) fn union_columns(cmd: &Command, tuples: &[Tuple], given: Option<u128>
         })
         .map(|(_, a)| a.name.clone())
         .collect()
-}
-
-/// `tuples` in batches of at most `per` (one batch, without copying, when
-/// they fit).
-fn into_batches(tuples: Vec<Tuple>, per: usize) -> Vec<Vec<Tuple>> {
-    if tuples.len() <= per {
-        return vec![tuples];
-    }
-    let mut rest = tuples.into_iter();
-    std::iter::from_fn(|| {
-        let batch: Vec<Tuple> = rest.by_ref().take(per).collect();
-        (!batch.is_empty()).then_some(batch)
-    })
-    .collect()
 }
 
 /// Every attribute, in table order (what `RETURNING` and re-reads list).
@@ -79,7 +67,7 @@ pub(crate) async fn create(
         return Ok(Vec::new());
     }
     if cmd.capabilities.insert_returning {
-        return create_returning(cmd, tuples, given).await;
+        return create_returning(cmd, tuples.into_iter().map(Ok)).await;
     }
     let key = keys::choose(cmd.relation.schema(), &tuples, true).ok_or_else(|| {
         cmd.invalid(format!(
@@ -93,58 +81,138 @@ pub(crate) async fn create(
     .await
 }
 
-/// Inserts `tuples` and reads nothing back (result `Count`): one `INSERT`
-/// per batch, in a transaction when there is more than one. Returns how
-/// many rows were inserted. `given`: see [`union_columns`].
+/// Inserts `tuples` and reads nothing back (result `Count`); returns how
+/// many rows were inserted. See [`insert_all`].
 pub(crate) async fn create_count(
     cmd: &Command,
-    tuples: Vec<Tuple>,
-    given: Option<u128>,
+    tuples: impl Iterator<Item = Result<Tuple>> + Send,
 ) -> Result<u64> {
-    if tuples.is_empty() {
-        return Ok(0);
+    Ok(insert_all(cmd, tuples, false).await?.0)
+}
+
+/// Inserts `tuples` with `RETURNING`; returns the rows as persisted. See
+/// [`insert_all`].
+pub(crate) async fn create_returning(
+    cmd: &Command,
+    tuples: impl Iterator<Item = Result<Tuple>> + Send,
+) -> Result<Vec<MySqlRow>> {
+    Ok(insert_all(cmd, tuples, true).await?.1)
+}
+
+/// Inserts checked `tuples` as they come: one `INSERT` per as many rows as
+/// the placeholders allow ([`InsertBatch`]), each tuple dropped once its
+/// values are encoded. More than one statement run in one transaction (a
+/// savepoint inside the caller's), begun before the first is sent, so a
+/// failing statement, or a tuple that fails its check after the first
+/// statement ran, writes nothing. With `returning`, each statement ends in
+/// `RETURNING` every attribute.
+///
+/// Returns how many rows were inserted, and the rows `RETURNING` gave.
+async fn insert_all(
+    cmd: &Command,
+    mut tuples: impl Iterator<Item = Result<Tuple>> + Send,
+    returning: bool,
+) -> Result<(u64, Vec<MySqlRow>)> {
+    let Some(first) = tuples.next().transpose()? else {
+        return Ok((0, Vec::new()));
+    };
+    let returning = returning.then(|| all_columns(cmd));
+    let returning = returning.as_deref();
+    let mut statement = Statement::new(cmd, tuples.size_hint().0 + 1, first.len());
+    let mut next = statement.fill(first, &mut tuples)?;
+    if next.is_none() {
+        return statement
+            .run(cmd, &cmd.relation, returning, (0, Vec::new()))
+            .await;
     }
-    let columns = union_columns(cmd, &tuples, given);
-    let per_statement = rows_per_statement(columns.len());
-    let table = cmd.relation.schema().table();
-    atomically(
-        &cmd.relation,
-        tuples.len() > per_statement,
-        async |relation| {
-            let mut inserted = 0;
-            for batch in into_batches(tuples, per_statement) {
-                let insert = render_insert(table, &columns, &batch, OnConflict::Fail, None)?;
-                inserted += run_insert(relation, insert, batch).await?.rows_affected();
-            }
-            Ok(inserted)
-        },
-    )
+    atomically(&cmd.relation, true, async |relation| {
+        let mut written = (0, Vec::new());
+        while let Some(first) = next.take() {
+            let full = std::mem::replace(
+                &mut statement,
+                Statement::new(cmd, tuples.size_hint().0 + 1, first.len()),
+            );
+            written = full.run(cmd, relation, returning, written).await?;
+            next = statement.fill(first, &mut tuples)?;
+        }
+        statement.run(cmd, relation, returning, written).await
+    })
     .await
 }
 
-async fn create_returning(
-    cmd: &Command,
-    tuples: Vec<Tuple>,
-    given: Option<u128>,
-) -> Result<Vec<MySqlRow>> {
-    let columns = union_columns(cmd, &tuples, given);
-    let returning = all_columns(cmd);
-    let per_statement = rows_per_statement(columns.len());
-    let table = cmd.relation.schema().table();
-    atomically(
-        &cmd.relation,
-        tuples.len() > per_statement,
-        async |relation| {
-            let mut rows = Vec::with_capacity(tuples.len());
-            for batch in into_batches(tuples, per_statement) {
-                let insert =
-                    render_insert(table, &columns, &batch, OnConflict::Fail, Some(&returning))?;
-                rows.extend(run_insert(relation, insert, batch).await?.into_rows());
+/// One `INSERT` of [`insert_all`] as it fills, and what its values came
+/// from (kept only when the trace shows them).
+struct Statement {
+    batch: InsertBatch,
+    from: Encoded,
+}
+
+impl Statement {
+    fn new(cmd: &Command, rows: usize, width: usize) -> Statement {
+        Statement {
+            batch: InsertBatch::new(cmd.relation.schema(), rows, width),
+            from: Encoded {
+                rows: 0,
+                kept: tracing::enabled!(target: "ferrom::exec", tracing::Level::TRACE)
+                    .then(Vec::new),
+            },
+        }
+    }
+
+    /// Adds `first` and the tuples after it while they fit; returns the
+    /// first that does not (`None`: the tuples are all in).
+    fn fill(
+        &mut self,
+        first: Tuple,
+        tuples: &mut impl Iterator<Item = Result<Tuple>>,
+    ) -> Result<Option<Tuple>> {
+        let mut tuple = first;
+        loop {
+            if !self.batch.fits(&tuple) {
+                return Ok(Some(tuple));
             }
-            Ok(rows)
-        },
-    )
-    .await
+            self.batch.push(&tuple)?;
+            self.from.rows += 1;
+            if let Some(kept) = &mut self.from.kept {
+                kept.push(tuple);
+            }
+            match tuples.next().transpose()? {
+                Some(next) => tuple = next,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Sends the statement on `relation`; adds what it wrote to `written`.
+    async fn run(
+        self,
+        cmd: &Command,
+        relation: &Relation,
+        returning: Option<&[String]>,
+        (count, mut rows): (u64, Vec<MySqlRow>),
+    ) -> Result<(u64, Vec<MySqlRow>)> {
+        let insert = self.batch.finish(cmd.relation.schema(), returning);
+        let inserted = run_insert(relation, insert, self.from).await?;
+        let count = count + inserted.rows_affected();
+        rows.extend(inserted.into_rows());
+        Ok((count, rows))
+    }
+}
+
+/// What an `INSERT`'s values were encoded from, as the trace shows it: the
+/// tuples when they were kept, else how many there were.
+struct Encoded {
+    rows: usize,
+    kept: Option<Vec<Tuple>>,
+}
+
+impl fmt::Debug for Encoded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kept {
+            Some(kept) => kept.fmt(f),
+            None => write!(f, "<{} rows>", self.rows),
+        }
+    }
 }
 
 /// Inserts on `relation` (the command's, or one bound to a transaction),

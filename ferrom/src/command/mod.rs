@@ -198,23 +198,101 @@ impl Command {
     /// [`Error::Check`], [`Error::DataTooLong`], [`Error::Deadlock`], ...
     /// A command of several statements then has written nothing.
     pub async fn call(&self, input: impl Into<Input>) -> Result<CommandOutput> {
-        Ok(match self.run(input.into()).await? {
+        let written = self.run(input.into()).await?;
+        Ok(self.output(written))
+    }
+
+    /// Runs the command over many tuples, taken from `tuples` as it
+    /// writes: a bulk load that never holds all its rows.
+    ///
+    /// A create checks each few tuples as the iterator yields them, runs
+    /// the plugins over them, encodes their values into the statement
+    /// being built, and drops them; a statement is sent when it holds as
+    /// many values as MySQL's 65,535 placeholders allow, or the tuples run
+    /// out. Memory stays at one statement's encoded values (and the rows a
+    /// result other than [`ResultKind::Count`] returns), however many
+    /// tuples there are. When there is more than one statement, they run
+    /// in one transaction (a savepoint inside the caller's), begun before
+    /// the first is sent: a tuple that fails its check, or a statement
+    /// that fails, writes nothing. The result is what [`Command::call`]
+    /// with [`Input::many`] returns.
+    ///
+    /// It streams a create whose plugins all
+    /// [take chunks](Plugin::takes_chunks) (as [`Timestamps`] does) on a
+    /// server with `INSERT ... RETURNING`, or with result `Count`
+    /// anywhere. Otherwise (an upsert, a plugin that must see every tuple,
+    /// rows re-read by key on MySQL) it collects the tuples and runs as
+    /// [`Command::call`] does.
+    ///
+    /// ```no_run
+    /// # async fn demo(container: &ferrom::Container) -> ferrom::Result<()> {
+    /// use ferrom::command::Tuple;
+    /// use ferrom::Value;
+    ///
+    /// let import = container.command("posts", "import")?; // result Count
+    /// let posts = (0..100_000).map(|n| {
+    ///     Tuple::from([
+    ///         ("url", Value::from(format!("https://example.com/{n}"))),
+    ///         ("company_id", Value::from(1)),
+    ///     ])
+    /// });
+    /// let written = import.call_many(posts).await?;
+    /// assert_eq!(written.len(), 100_000);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Command::call`].
+    pub async fn call_many<I>(&self, tuples: I) -> Result<CommandOutput>
+    where
+        I: IntoIterator,
+        I::Item: Into<Tuple>,
+        I::IntoIter: Send,
+    {
+        let definition = &self.definition;
+        let streams = definition.kind == CommandKind::Create
+            && definition.plugins.iter().all(|p| p.takes_chunks())
+            && (definition.result == ResultKind::Count || self.capabilities.insert_returning);
+        if !streams {
+            return self.call(Input::many(tuples)).await;
+        }
+        let ctx = self.context();
+        let ready =
+            check::Prepared::new(ctx, &definition.plugins, tuples.into_iter().map(Into::into));
+        let raw = if definition.result == ResultKind::Count {
+            Raw::Count(create::create_count(self, ready).await?)
+        } else {
+            Raw::Rows(create::create_returning(self, ready).await?)
+        };
+        let written = self.after(&ctx, raw)?;
+        Ok(self.output(written))
+    }
+
+    /// What a call returns, as the definition's result says.
+    fn output(&self, written: Written) -> CommandOutput {
+        match written {
             Written::Count(n) => CommandOutput::Count(n),
             Written::Rows(rows) if self.definition.result == ResultKind::One => {
                 CommandOutput::One(rows.into_iter().next())
             }
             Written::Rows(rows) => CommandOutput::Many(rows),
-        })
+        }
+    }
+
+    /// The context of a call starting now.
+    fn context(&self) -> CommandContext<'_> {
+        CommandContext::new(
+            self.relation.name(),
+            &self.definition.name,
+            self.definition.kind,
+            self.relation.schema(),
+        )
     }
 
     async fn run(&self, input: Input) -> Result<Written> {
         let definition = &self.definition;
-        let ctx = CommandContext {
-            relation: self.relation.name(),
-            command: &definition.name,
-            kind: definition.kind,
-            schema: self.relation.schema(),
-        };
+        let ctx = self.context();
         let mut tuples = input.into_tuples();
         match definition.kind {
             CommandKind::Update if tuples.len() > 1 => {
@@ -234,9 +312,11 @@ impl Command {
             _ => {}
         }
         let given = check::prepare(&ctx, &definition.plugins, &mut tuples)?;
-        if definition.result == ResultKind::Count {
-            let count = match definition.kind {
-                CommandKind::Create => create::create_count(self, tuples, given).await?,
+        let raw = if definition.result == ResultKind::Count {
+            Raw::Count(match definition.kind {
+                CommandKind::Create => {
+                    create::create_count(self, tuples.into_iter().map(Ok)).await?
+                }
                 CommandKind::Update => {
                     let tuple = tuples.pop().unwrap_or_default();
                     update::update_count(self, tuple).await?
@@ -245,31 +325,39 @@ impl Command {
                 CommandKind::Upsert | CommandKind::InsertOrIgnore => {
                     return Err(self.invalid("result Count is not for upserts".into()));
                 }
-            };
-            let mut none = Vec::new();
-            for plugin in &definition.plugins {
-                plugin.after(&ctx, &mut none)?;
-            }
-            return Ok(Written::Count(count));
-        }
-        let raw = match definition.kind {
-            CommandKind::Create => create::create(self, tuples, given).await?,
-            CommandKind::Update => {
-                let tuple = tuples.pop().unwrap_or_default();
-                update::update(self, tuple).await?
-            }
-            CommandKind::Delete => delete::delete(self).await?,
-            CommandKind::Upsert => upsert::upsert(self, &tuples, false, given).await?,
-            CommandKind::InsertOrIgnore => upsert::upsert(self, &tuples, true, given).await?,
+            })
+        } else {
+            Raw::Rows(match definition.kind {
+                CommandKind::Create => create::create(self, tuples, given).await?,
+                CommandKind::Update => {
+                    let tuple = tuples.pop().unwrap_or_default();
+                    update::update(self, tuple).await?
+                }
+                CommandKind::Delete => delete::delete(self).await?,
+                CommandKind::Upsert => upsert::upsert(self, &tuples, false, given).await?,
+                CommandKind::InsertOrIgnore => upsert::upsert(self, &tuples, true, given).await?,
+            })
         };
-        let mut rows = raw
-            .iter()
-            .map(|r| decode_row(&self.registry.columns, r))
-            .collect::<Result<Vec<_>>>()?;
-        for plugin in &definition.plugins {
-            plugin.after(&ctx, &mut rows)?;
+        self.after(&ctx, raw)
+    }
+
+    /// Decodes what the statements returned and runs the plugins' `after`
+    /// hooks over it (over no rows for a count).
+    fn after(&self, ctx: &CommandContext<'_>, raw: Raw) -> Result<Written> {
+        let mut rows = match &raw {
+            Raw::Rows(raw) => raw
+                .iter()
+                .map(|r| decode_row(&self.registry.columns, r))
+                .collect::<Result<Vec<_>>>()?,
+            Raw::Count(_) => Vec::new(),
+        };
+        for plugin in &self.definition.plugins {
+            plugin.after(ctx, &mut rows)?;
         }
-        Ok(Written::Rows(rows))
+        Ok(match raw {
+            Raw::Rows(_) => Written::Rows(rows),
+            Raw::Count(count) => Written::Count(count),
+        })
     }
 
     /// [`Error::InvalidCommand`] naming this command.
@@ -295,6 +383,12 @@ impl Command {
 /// What a command call wrote: the rows, or only how many.
 enum Written {
     Rows(Vec<Row>),
+    Count(u64),
+}
+
+/// What a command's statements returned, before decoding.
+enum Raw {
+    Rows(Vec<MySqlRow>),
     Count(u64),
 }
 

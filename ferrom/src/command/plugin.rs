@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use chrono::{NaiveDateTime, Utc};
+
 use super::definition::CommandKind;
 use super::input::Tuple;
 use crate::error::Result;
@@ -16,9 +18,26 @@ pub struct CommandContext<'a> {
     pub(crate) command: &'a str,
     pub(crate) kind: CommandKind,
     pub(crate) schema: &'a Schema,
+    pub(crate) now: NaiveDateTime,
 }
 
 impl<'a> CommandContext<'a> {
+    /// The context of a call starting now.
+    pub(crate) fn new(
+        relation: &'a str,
+        command: &'a str,
+        kind: CommandKind,
+        schema: &'a Schema,
+    ) -> CommandContext<'a> {
+        CommandContext {
+            relation,
+            command,
+            kind,
+            schema,
+            now: Utc::now().naive_utc(),
+        }
+    }
+
     /// The relation the command writes to.
     pub fn relation(&self) -> &'a str {
         self.relation
@@ -38,6 +57,12 @@ impl<'a> CommandContext<'a> {
     pub fn schema(&self) -> &'a Schema {
         self.schema
     }
+
+    /// When the call started, in UTC: one time for every tuple of the
+    /// call, however many times [`Plugin::before`] runs for it.
+    pub fn now(&self) -> NaiveDateTime {
+        self.now
+    }
 }
 
 /// A command plugin: hooks over a command's input and result, run on every
@@ -48,7 +73,9 @@ impl<'a> CommandContext<'a> {
 ///   plugin fails at boot;
 /// - [`Plugin::before`] gets the input tuples after they were checked
 ///   against the schema and before anything is written; what it sets is
-///   checked again;
+///   checked again. It sees every tuple of a call at once, unless the
+///   plugin [takes chunks](Plugin::takes_chunks) and the call streams its
+///   tuples ([`Command::call_many`](super::Command::call_many));
 /// - [`Plugin::after`] gets the rows the command returns.
 ///
 /// An error from any hook fails the call; from `before`, nothing is
@@ -96,7 +123,9 @@ pub trait Plugin: Send + Sync + fmt::Debug {
         Ok(())
     }
 
-    /// Runs before the command writes, over every input tuple of the call.
+    /// Runs before the command writes, over every input tuple of the call
+    /// (over a few at a time, in order, when the plugin
+    /// [takes chunks](Plugin::takes_chunks) and the call streams them).
     ///
     /// # Errors
     ///
@@ -104,6 +133,22 @@ pub trait Plugin: Send + Sync + fmt::Debug {
     fn before(&self, ctx: &CommandContext<'_>, tuples: &mut [Tuple]) -> Result<()> {
         let _ = (ctx, tuples);
         Ok(())
+    }
+
+    /// Whether [`Plugin::before`] may run over a call's tuples a few at a
+    /// time. A streamed create ([`Command::call_many`](super::Command::call_many))
+    /// checks, runs the plugins over, and encodes each few tuples as its
+    /// iterator yields them, then drops them, so that a large load is never
+    /// all in memory; it does so only when every plugin of the command
+    /// takes chunks, and otherwise collects the tuples first.
+    ///
+    /// `false` unless overridden: a plugin that looks across the tuples of
+    /// a call (one that refuses duplicates within it, say) must see them
+    /// together. A plugin that treats each tuple on its own, and takes any
+    /// per-call value from the context ([`CommandContext::now`]), can
+    /// return `true`.
+    fn takes_chunks(&self) -> bool {
+        false
     }
 
     /// Runs over the rows the command returns.

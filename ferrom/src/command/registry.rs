@@ -115,12 +115,7 @@ pub(crate) fn resolve(
                 }
             }
         }
-        let ctx = CommandContext {
-            relation: &def.relation,
-            command: &def.name,
-            kind: def.kind,
-            schema,
-        };
+        let ctx = CommandContext::new(&def.relation, &def.name, def.kind, schema);
         for plugin in &def.plugins {
             plugin.check(&ctx)?;
         }

@@ -6,13 +6,15 @@
 //! row without an attribute others give gets its column default without a
 //! second statement shape per attribute set.
 
+use smallvec::SmallVec;
 use sqlx::Arguments;
 use sqlx::mysql::MySqlArguments;
 
 use crate::bind::bind_value;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::relation::sql::MAX_PARAMETERS;
 use crate::relation::sql::push_identifier;
+use crate::schema::Schema;
 use crate::value::Value;
 
 use super::input::{Entry, Tuple};
@@ -78,6 +80,182 @@ impl Binds for Vec<Value> {
     fn bind(&mut self, value: &Value) -> Result<()> {
         self.push(value.clone());
         Ok(())
+    }
+}
+
+/// A multi-row `INSERT ... VALUES` of checked tuples (a create's), built
+/// one row at a time: each row's values are encoded as the row is added,
+/// so the row can be dropped at once, and the SQL is rendered when the
+/// statement is complete. Its column list is the union of the attributes
+/// the rows give, in table order; a row gets `DEFAULT` for a column it
+/// does not give, which binds nothing, so a row's values are the same
+/// whatever the rows after it add.
+pub(crate) struct InsertBatch {
+    args: MySqlArguments,
+    binds: usize,
+    rows: usize,
+    /// Consecutive rows giving the same attributes: their schema positions
+    /// (as bits) and how many rows.
+    runs: Vec<(Shape, usize)>,
+    /// The positions any row gives.
+    union: Shape,
+    /// How the last row's entries lie.
+    layout: Layout,
+}
+
+/// Schema positions as bits, in words of 64 (inline up to 128).
+type Shape = SmallVec<[u64; 2]>;
+
+/// Where a row's entries go: each entry's schema position, in the order
+/// the tuple gives them, and the entries in table order (the order their
+/// values are bound). Tuples built alike share it, so most rows of a
+/// statement are bound without working it out again.
+#[derive(Default)]
+struct Layout {
+    positions: SmallVec<[usize; 16]>,
+    order: SmallVec<[usize; 16]>,
+}
+
+impl InsertBatch {
+    /// An empty statement for a relation of `schema`, with room for the
+    /// values of about `rows` rows of `width` attributes.
+    pub(crate) fn new(schema: &Schema, rows: usize, width: usize) -> InsertBatch {
+        let mut args = MySqlArguments::default();
+        let values = rows.min(MAX_PARAMETERS) * width;
+        let values = values.min(MAX_PARAMETERS);
+        Arguments::reserve(&mut args, values, values * 8);
+        let words = schema.attributes().len().div_ceil(64);
+        InsertBatch {
+            args,
+            binds: 0,
+            rows: 0,
+            runs: Vec::new(),
+            union: SmallVec::from_elem(0, words),
+            layout: Layout::default(),
+        }
+    }
+
+    /// Whether `tuple`'s values fit beside those added (a first row always
+    /// does; the server refuses a statement of more than
+    /// [`MAX_PARAMETERS`] placeholders).
+    pub(crate) fn fits(&self, tuple: &Tuple) -> bool {
+        self.rows == 0 || self.binds + tuple.len() <= MAX_PARAMETERS
+    }
+
+    /// Adds a row: encodes `tuple`'s values in table order.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind_value`]; [`Error::InvalidInput`] for a value that was not
+    /// checked against the schema (a create checks every tuple first).
+    pub(crate) fn push(&mut self, tuple: &Tuple) -> Result<()> {
+        let entries = tuple.entries();
+        let layout = &self.layout;
+        let same = !self.runs.is_empty()
+            && entries.len() == layout.positions.len()
+            && entries
+                .iter()
+                .zip(&layout.positions)
+                .all(|(e, &at)| e.checked() == Some(at));
+        if same {
+            if let Some((_, n)) = self.runs.last_mut() {
+                *n += 1;
+            }
+        } else {
+            self.lay_out(entries)?;
+        }
+        for &k in &self.layout.order {
+            bind_value(&mut self.args, &entries[k].value)?;
+        }
+        self.binds += entries.len();
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Works out the layout of a row whose entries are not laid out as the
+    /// last row's, and starts a run of its shape (or adds to the last).
+    fn lay_out(&mut self, entries: &[Entry]) -> Result<()> {
+        let layout = &mut self.layout;
+        layout.positions.clear();
+        for entry in entries {
+            let at = entry.checked().ok_or_else(|| Error::InvalidInput {
+                reason: format!(
+                    "attribute `{}` reached the INSERT without being checked against the schema",
+                    entry.name
+                ),
+            })?;
+            layout.positions.push(at);
+        }
+        layout.order.clear();
+        layout.order.extend(0..entries.len());
+        layout.order.sort_unstable_by_key(|&k| layout.positions[k]);
+        let mut shape: Shape = SmallVec::from_elem(0, self.union.len());
+        for (entry, &at) in entries.iter().zip(&layout.positions) {
+            let word = shape.get_mut(at / 64).ok_or_else(|| Error::InvalidInput {
+                reason: format!(
+                    "attribute `{}` was checked against another relation's schema",
+                    entry.name
+                ),
+            })?;
+            *word |= 1 << (at % 64);
+        }
+        for (all, one) in self.union.iter_mut().zip(&shape) {
+            *all |= one;
+        }
+        match self.runs.last_mut() {
+            Some((last, n)) if *last == shape => *n += 1,
+            _ => self.runs.push((shape, 1)),
+        }
+        Ok(())
+    }
+
+    /// The statement into `schema`'s table, with `RETURNING returning`
+    /// when given.
+    pub(crate) fn finish(self, schema: &Schema, returning: Option<&[String]>) -> Insert {
+        let has = |shape: &Shape, at: usize| shape[at / 64] & (1 << (at % 64)) != 0;
+        let columns: Vec<usize> = (0..schema.attributes().len())
+            .filter(|&at| has(&self.union, at))
+            .collect();
+        let attributes = schema.attributes();
+        let mut sql =
+            String::with_capacity(32 + columns.len() * 16 + self.rows * (columns.len() * 3 + 2));
+        sql.push_str("INSERT INTO ");
+        push_identifier(&mut sql, schema.table());
+        sql.push_str(" (");
+        for (i, &at) in columns.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            push_identifier(&mut sql, &attributes[at].name);
+        }
+        sql.push_str(") VALUES ");
+        let mut row = String::with_capacity(2 + columns.len() * 9);
+        for (r, (shape, n)) in self.runs.iter().enumerate() {
+            row.clear();
+            row.push('(');
+            for (j, &at) in columns.iter().enumerate() {
+                if j > 0 {
+                    row.push_str(", ");
+                }
+                row.push_str(if has(shape, at) { "?" } else { "DEFAULT" });
+            }
+            row.push(')');
+            for i in 0..*n {
+                if r > 0 || i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&row);
+            }
+        }
+        if let Some(returning) = returning {
+            sql.push_str(" RETURNING ");
+            push_list(&mut sql, returning);
+        }
+        Insert {
+            sql,
+            args: self.args,
+            returning: returning.is_some(),
+        }
     }
 }
 
@@ -343,6 +521,99 @@ mod tests {
         );
         let binds: Vec<Value> = [1, 2, 3, 4, 5, 6, 8, 10, 9].map(Value::Int).to_vec();
         assert_eq!(insert.binds, binds);
+    }
+
+    /// A tuple whose entries were checked against the positions given.
+    fn checked(pairs: &[(&str, usize, i64)]) -> Tuple {
+        let mut tuple: Tuple = pairs.iter().map(|(n, _, v)| (*n, *v)).collect();
+        for (entry, (_, at, _)) in tuple.entries_mut().iter_mut().zip(pairs) {
+            entry.set_checked(Some(*at));
+        }
+        tuple
+    }
+
+    /// Columns `a` to `j`.
+    fn ten_columns() -> Schema {
+        let attributes = ('a'..='j')
+            .map(|c| {
+                crate::schema::Attribute::new(
+                    &c.to_string(),
+                    crate::schema::Type::Integer {
+                        bits: 64,
+                        unsigned: false,
+                    },
+                )
+            })
+            .collect();
+        Schema::new("t", "t", attributes, Vec::new(), Vec::new())
+    }
+
+    /// Built a row at a time, an insert is the one rendered from all its
+    /// rows at once: the union of the columns, `DEFAULT` where a row gives
+    /// none (also for a column only a later row adds), and the values in
+    /// column order whatever order each row gives them in.
+    #[test]
+    fn a_batch_built_row_by_row_renders_as_the_rows_at_once() {
+        let schema = ten_columns();
+        let rows = vec![
+            checked(&[("c", 2, 3), ("a", 0, 1), ("b", 1, 2)]),
+            checked(&[("c", 2, 6), ("a", 0, 4), ("b", 1, 5)]),
+            checked(&[("b", 1, 8), ("c", 2, 9), ("a", 0, 7)]),
+            checked(&[("c", 2, 10)]),
+            checked(&[("c", 2, 11)]),
+            checked(&[("h", 7, 12), ("a", 0, 13)]),
+            checked(&[("c", 2, 16), ("a", 0, 14), ("b", 1, 15)]),
+            Tuple::new(),
+        ];
+        for returning in [None, Some(names(&["a", "h"]))] {
+            let mut batch = InsertBatch::new(&schema, rows.len(), 3);
+            for row in &rows {
+                assert!(batch.fits(row));
+                batch.push(row).unwrap();
+            }
+            let built = batch.finish(&schema, returning.as_deref());
+            let at_once = super::render_insert(
+                "t",
+                &names(&["a", "b", "c", "h"]),
+                &rows,
+                OnConflict::Fail,
+                returning.as_deref(),
+            )
+            .unwrap();
+            assert_eq!(built.sql, at_once.sql);
+            assert!(
+                built.sql.contains("(?, ?, ?, DEFAULT), (?, ?, ?, DEFAULT), (?, ?, ?, DEFAULT), (DEFAULT, DEFAULT, ?, DEFAULT), (DEFAULT, DEFAULT, ?, DEFAULT), (?, DEFAULT, DEFAULT, ?), (?, ?, ?, DEFAULT), (DEFAULT, DEFAULT, DEFAULT, DEFAULT)"),
+                "{}",
+                built.sql
+            );
+            assert_eq!(built.returning, returning.is_some());
+            assert_eq!(Arguments::len(&built.args), 16);
+            assert_eq!(format!("{:?}", built.args), format!("{:?}", at_once.args));
+        }
+    }
+
+    #[test]
+    fn a_batch_is_full_at_the_placeholder_limit_and_refuses_unchecked_values() {
+        let schema = ten_columns();
+        let row = checked(&[("a", 0, 1), ("b", 1, 2), ("c", 2, 3)]);
+        let mut batch = InsertBatch::new(&schema, 1, 3);
+        for _ in 0..MAX_PARAMETERS / 3 {
+            assert!(batch.fits(&row));
+            batch.push(&row).unwrap();
+        }
+        assert!(
+            !batch.fits(&row),
+            "65,535 placeholders hold 21,845 rows of 3"
+        );
+        assert!(batch.fits(&Tuple::new()));
+        let insert = batch.finish(&schema, None);
+        assert_eq!(insert.sql.matches('?').count(), MAX_PARAMETERS);
+
+        let mut batch = InsertBatch::new(&schema, 1, 1);
+        let err = batch.push(&Tuple::from([("a", 1)])).unwrap_err();
+        assert!(err.to_string().contains("`a`"), "{err}");
+        // The first row of an empty batch always fits, however wide.
+        assert!(InsertBatch::new(&schema, 0, 0).fits(&row));
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! The timestamps plugin (ROM's `use :timestamps`).
 
-use chrono::Utc;
 use smallvec::SmallVec;
 use smol_str::SmolStr;
 
@@ -15,8 +14,8 @@ use crate::value::Value;
 
 /// Sets the listed attributes to the current time in UTC on every tuple of
 /// a create, update or upsert, unless the caller gave a value (the caller's
-/// value wins, NULL included). All tuples of one call get the same time,
-/// cut to each column's fractional-second precision so that what a command
+/// value wins, NULL included). All tuples of one call get the same time
+/// (the call's [`CommandContext::now`]), cut to each column's fractional-second precision so that what a command
 /// returns equals what is stored. A `date` attribute gets today's date.
 ///
 /// On an update it stamps the attributes it lists and nothing else: the
@@ -62,6 +61,11 @@ impl Plugin for Timestamps {
         "timestamps"
     }
 
+    /// Each tuple on its own, with the call's time from the context.
+    fn takes_chunks(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &CommandContext<'_>) -> Result<()> {
         let invalid = |reason: String| Error::InvalidCommand {
             relation: ctx.relation().to_string(),
@@ -99,7 +103,7 @@ impl Plugin for Timestamps {
         if ctx.kind() == CommandKind::Delete || tuples.is_empty() {
             return Ok(());
         }
-        let now = Utc::now().naive_utc();
+        let now = ctx.now();
         let schema = ctx.schema();
         // Each stamped attribute once: its position, name and value.
         let mut stamps: SmallVec<[(usize, SmolStr, Value); 3]> = SmallVec::new();

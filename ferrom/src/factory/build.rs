@@ -91,12 +91,12 @@ fn run_plugins(relation: &Relation, tuple: &mut Tuple) -> Result<()> {
     if definition.plugins().is_empty() {
         return Ok(());
     }
-    let ctx = CommandContext {
-        relation: relation.name(),
-        command: definition.name(),
-        kind: definition.kind(),
-        schema: relation.schema(),
-    };
+    let ctx = CommandContext::new(
+        relation.name(),
+        definition.name(),
+        definition.kind(),
+        relation.schema(),
+    );
     let mut tuples = [std::mem::take(tuple)];
     for plugin in definition.plugins() {
         plugin.before(&ctx, &mut tuples)?;
