@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use super::convert::{Problem, convert, fits_as_is};
 use super::input::Tuple;
 use super::plugin::{CommandContext, Plugin};
@@ -56,76 +58,112 @@ pub(crate) fn prepare(
 }
 
 /// How many tuples of a streamed call are made ready at a time: few enough
-/// that their values' allocations are reused from the allocator's
-/// per-thread cache as the next few are built, enough that the plugins'
+/// that their values' allocations are reused (mostly from the allocator's
+/// per-thread cache) as the next few are built, enough that the plugins'
 /// per-run work is shared.
 const CHUNK: usize = 8;
 
+/// Tuples checked and ready to insert, lent a few at a time (so that
+/// none is moved on its way into the statement).
+pub(crate) trait Ready: Send {
+    /// The ready tuples not yet taken; when every one was taken, the next
+    /// few are made ready first. Empty: there are no more.
+    ///
+    /// # Errors
+    ///
+    /// As [`prepare`]; nothing follows an error.
+    fn ready(&mut self) -> Result<&[Tuple]>;
+
+    /// Marks the first `n` tuples [`Ready::ready`] lent as taken.
+    fn take(&mut self, n: usize);
+
+    /// About how many tuples are left.
+    fn left(&self) -> usize;
+}
+
+/// The tuples of a call, checked all at once ([`prepare`]).
+pub(crate) struct AllReady {
+    tuples: Vec<Tuple>,
+    taken: usize,
+}
+
+impl AllReady {
+    pub(crate) fn new(tuples: Vec<Tuple>) -> AllReady {
+        AllReady { tuples, taken: 0 }
+    }
+}
+
+impl Ready for AllReady {
+    fn ready(&mut self) -> Result<&[Tuple]> {
+        Ok(&self.tuples[self.taken..])
+    }
+
+    fn take(&mut self, n: usize) {
+        self.taken = (self.taken + n).min(self.tuples.len());
+    }
+
+    fn left(&self) -> usize {
+        self.tuples.len() - self.taken
+    }
+}
+
 /// The tuples of a streamed call ([`Command::call_many`](super::Command::call_many)),
-/// made ready to write a few at a time as they are taken: each
-/// [`CHUNK`] of them goes through [`prepare`] (so every plugin must
-/// [take chunks](Plugin::takes_chunks)). Yields the first error and then
-/// nothing.
-pub(crate) struct Prepared<'c, I> {
+/// taken from its iterator and made ready [`CHUNK`] at a time, each chunk
+/// through [`prepare`] (so every plugin must
+/// [take chunks](Plugin::takes_chunks)). A chunk's tuples are dropped
+/// when the next chunk is taken.
+pub(crate) struct Chunked<'c, I> {
     ctx: CommandContext<'c>,
     plugins: &'c [Arc<dyn Plugin>],
     source: I,
     chunk: Vec<Tuple>,
-    /// The next tuple of `chunk` to yield.
-    next: usize,
-    /// An error was yielded: nothing follows it.
+    taken: usize,
+    /// An error was returned: nothing follows it.
     failed: bool,
 }
 
-impl<'c, I: Iterator<Item = Tuple>> Prepared<'c, I> {
+impl<'c, I: Iterator<Item = Tuple>> Chunked<'c, I> {
     pub(crate) fn new(
         ctx: CommandContext<'c>,
         plugins: &'c [Arc<dyn Plugin>],
         source: I,
-    ) -> Prepared<'c, I> {
-        Prepared {
+    ) -> Chunked<'c, I> {
+        Chunked {
             ctx,
             plugins,
             source,
             chunk: Vec::with_capacity(CHUNK),
-            next: 0,
+            taken: 0,
             failed: false,
         }
     }
 }
 
-impl<I: Iterator<Item = Tuple>> Iterator for Prepared<'_, I> {
-    type Item = Result<Tuple>;
-
-    fn next(&mut self) -> Option<Result<Tuple>> {
-        if self.failed {
-            return None;
-        }
-        if self.next == self.chunk.len() {
+impl<I: Iterator<Item = Tuple> + Send> Ready for Chunked<'_, I> {
+    fn ready(&mut self) -> Result<&[Tuple]> {
+        if self.taken == self.chunk.len() && !self.failed {
             self.chunk.clear();
-            self.next = 0;
+            self.taken = 0;
             self.chunk.extend(self.source.by_ref().take(CHUNK));
             if self.chunk.is_empty() {
-                return None;
+                return Ok(&[]);
             }
             if let Err(e) = prepare(&self.ctx, self.plugins, &mut self.chunk) {
                 self.chunk.clear();
                 self.failed = true;
-                return Some(Err(e));
+                return Err(e);
             }
         }
-        let tuple = std::mem::take(&mut self.chunk[self.next]);
-        self.next += 1;
-        Some(Ok(tuple))
+        Ok(&self.chunk[self.taken..])
     }
 
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let (low, high) = self.source.size_hint();
-        let ready = self.chunk.len() - self.next;
-        (
-            low.saturating_add(ready),
-            high.and_then(|h| h.checked_add(ready)),
-        )
+    fn take(&mut self, n: usize) {
+        self.taken = (self.taken + n).min(self.chunk.len());
+    }
+
+    fn left(&self) -> usize {
+        let (low, _) = self.source.size_hint();
+        low.saturating_add(self.chunk.len() - self.taken)
     }
 }
 
@@ -237,7 +275,7 @@ fn add_position(bits: Option<u128>, at: usize) -> Option<u128> {
 /// or change during it).
 #[derive(Debug, Default)]
 pub(crate) struct Positions {
-    seen: Vec<Option<Seen>>,
+    seen: SmallVec<[Option<Seen>; 16]>,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -214,8 +214,28 @@ pub(crate) fn convert(ty: &Type, value: Value) -> Result<Value, Problem> {
 pub(crate) fn fits_as_is(ty: &Type, value: &Value) -> bool {
     match (ty, value) {
         (_, Value::Null) | (Type::Bool, Value::Bool(_)) | (Type::Json, Value::Json(_)) => true,
-        (Type::Integer { bits, unsigned }, Value::Int(i)) => {
-            let (min, max) = integer_range(*bits, *unsigned);
+        // Signed: in i64, without widening (the usual case: a key).
+        (
+            Type::Integer {
+                bits,
+                unsigned: false,
+            },
+            Value::Int(i),
+        ) => {
+            let bits = (*bits).clamp(1, 64);
+            bits == 64 || {
+                let half = 1_i64 << (bits - 1);
+                (-half..half).contains(i)
+            }
+        }
+        (
+            Type::Integer {
+                bits,
+                unsigned: true,
+            },
+            Value::Int(i),
+        ) => {
+            let (min, max) = integer_range(*bits, true);
             (min..=max).contains(&i128::from(*i))
         }
         (Type::String { max_length }, Value::String(s)) => {

@@ -18,7 +18,7 @@ use std::fmt;
 use sqlx::mysql::MySqlRow;
 
 use super::atomic::atomically;
-use super::check::{given_at, given_positions};
+use super::check::{AllReady, Ready, given_at, given_positions};
 use super::input::Tuple;
 use super::keys::{self, ReadKey};
 use super::registry::AutoIncrement;
@@ -67,7 +67,7 @@ pub(crate) async fn create(
         return Ok(Vec::new());
     }
     if cmd.capabilities.insert_returning {
-        return create_returning(cmd, tuples.into_iter().map(Ok)).await;
+        return create_returning(cmd, &mut AllReady::new(tuples)).await;
     }
     let key = keys::choose(cmd.relation.schema(), &tuples, true).ok_or_else(|| {
         cmd.invalid(format!(
@@ -83,10 +83,7 @@ pub(crate) async fn create(
 
 /// Inserts `tuples` and reads nothing back (result `Count`); returns how
 /// many rows were inserted. See [`insert_all`].
-pub(crate) async fn create_count(
-    cmd: &Command,
-    tuples: impl Iterator<Item = Result<Tuple>> + Send,
-) -> Result<u64> {
+pub(crate) async fn create_count(cmd: &Command, tuples: &mut impl Ready) -> Result<u64> {
     Ok(insert_all(cmd, tuples, false).await?.0)
 }
 
@@ -94,46 +91,44 @@ pub(crate) async fn create_count(
 /// [`insert_all`].
 pub(crate) async fn create_returning(
     cmd: &Command,
-    tuples: impl Iterator<Item = Result<Tuple>> + Send,
+    tuples: &mut impl Ready,
 ) -> Result<Vec<MySqlRow>> {
     Ok(insert_all(cmd, tuples, true).await?.1)
 }
 
-/// Inserts checked `tuples` as they come: one `INSERT` per as many rows as
-/// the placeholders allow ([`InsertBatch`]), each tuple dropped once its
-/// values are encoded. More than one statement run in one transaction (a
-/// savepoint inside the caller's), begun before the first is sent, so a
-/// failing statement, or a tuple that fails its check after the first
-/// statement ran, writes nothing. With `returning`, each statement ends in
-/// `RETURNING` every attribute.
+/// Inserts checked `tuples` as they are made ready: one `INSERT` per as
+/// many rows as the placeholders allow ([`InsertBatch`]), each tuple's
+/// values encoded straight from where it lies. More than one statement run
+/// in one transaction (a savepoint inside the caller's), begun before the
+/// first is sent, so a failing statement, or a tuple that fails its check
+/// after the first statement ran, writes nothing. With `returning`, each
+/// statement ends in `RETURNING` every attribute.
 ///
 /// Returns how many rows were inserted, and the rows `RETURNING` gave.
 async fn insert_all(
     cmd: &Command,
-    mut tuples: impl Iterator<Item = Result<Tuple>> + Send,
+    tuples: &mut impl Ready,
     returning: bool,
 ) -> Result<(u64, Vec<MySqlRow>)> {
-    let Some(first) = tuples.next().transpose()? else {
+    let mut statement = Statement::new(cmd, tuples.left());
+    let more = statement.fill(tuples)?;
+    if statement.from.rows == 0 {
         return Ok((0, Vec::new()));
-    };
+    }
     let returning = returning.then(|| all_columns(cmd));
     let returning = returning.as_deref();
-    let mut statement = Statement::new(cmd, tuples.size_hint().0 + 1, first.len());
-    let mut next = statement.fill(first, &mut tuples)?;
-    if next.is_none() {
+    if !more {
         return statement
             .run(cmd, &cmd.relation, returning, (0, Vec::new()))
             .await;
     }
     atomically(&cmd.relation, true, async |relation| {
         let mut written = (0, Vec::new());
-        while let Some(first) = next.take() {
-            let full = std::mem::replace(
-                &mut statement,
-                Statement::new(cmd, tuples.size_hint().0 + 1, first.len()),
-            );
+        let mut more = more;
+        while more {
+            let full = std::mem::replace(&mut statement, Statement::new(cmd, tuples.left()));
             written = full.run(cmd, relation, returning, written).await?;
-            next = statement.fill(first, &mut tuples)?;
+            more = statement.fill(tuples)?;
         }
         statement.run(cmd, relation, returning, written).await
     })
@@ -148,9 +143,9 @@ struct Statement {
 }
 
 impl Statement {
-    fn new(cmd: &Command, rows: usize, width: usize) -> Statement {
+    fn new(cmd: &Command, rows: usize) -> Statement {
         Statement {
-            batch: InsertBatch::new(cmd.relation.schema(), rows, width),
+            batch: InsertBatch::new(cmd.relation.schema(), rows),
             from: Encoded {
                 rows: 0,
                 kept: tracing::enabled!(target: "ferrom::exec", tracing::Level::TRACE)
@@ -159,27 +154,28 @@ impl Statement {
         }
     }
 
-    /// Adds `first` and the tuples after it while they fit; returns the
-    /// first that does not (`None`: the tuples are all in).
-    fn fill(
-        &mut self,
-        first: Tuple,
-        tuples: &mut impl Iterator<Item = Result<Tuple>>,
-    ) -> Result<Option<Tuple>> {
-        let mut tuple = first;
+    /// Adds ready tuples while they fit; returns whether one is left that
+    /// does not.
+    fn fill(&mut self, tuples: &mut impl Ready) -> Result<bool> {
         loop {
-            if !self.batch.fits(&tuple) {
-                return Ok(Some(tuple));
+            let ready = tuples.ready()?;
+            if ready.is_empty() {
+                return Ok(false);
             }
-            self.batch.push(&tuple)?;
-            self.from.rows += 1;
-            if let Some(kept) = &mut self.from.kept {
-                kept.push(tuple);
+            let mut added = 0;
+            for tuple in ready {
+                if !self.batch.fits(tuple) {
+                    tuples.take(added);
+                    return Ok(true);
+                }
+                self.batch.push(tuple)?;
+                added += 1;
+                self.from.rows += 1;
+                if let Some(kept) = &mut self.from.kept {
+                    kept.push(tuple.clone());
+                }
             }
-            match tuples.next().transpose()? {
-                Some(next) => tuple = next,
-                None => return Ok(None),
-            }
+            tuples.take(added);
         }
     }
 

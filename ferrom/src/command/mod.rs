@@ -258,12 +258,12 @@ impl Command {
             return self.call(Input::many(tuples)).await;
         }
         let ctx = self.context();
-        let ready =
-            check::Prepared::new(ctx, &definition.plugins, tuples.into_iter().map(Into::into));
+        let mut ready =
+            check::Chunked::new(ctx, &definition.plugins, tuples.into_iter().map(Into::into));
         let raw = if definition.result == ResultKind::Count {
-            Raw::Count(create::create_count(self, ready).await?)
+            Raw::Count(create::create_count(self, &mut ready).await?)
         } else {
-            Raw::Rows(create::create_returning(self, ready).await?)
+            Raw::Rows(create::create_returning(self, &mut ready).await?)
         };
         let written = self.after(&ctx, raw)?;
         Ok(self.output(written))
@@ -315,7 +315,7 @@ impl Command {
         let raw = if definition.result == ResultKind::Count {
             Raw::Count(match definition.kind {
                 CommandKind::Create => {
-                    create::create_count(self, tuples.into_iter().map(Ok)).await?
+                    create::create_count(self, &mut check::AllReady::new(tuples)).await?
                 }
                 CommandKind::Update => {
                     let tuple = tuples.pop().unwrap_or_default();

@@ -94,6 +94,8 @@ pub(crate) struct InsertBatch {
     args: MySqlArguments,
     binds: usize,
     rows: usize,
+    /// How many rows the statement is expected to hold.
+    expected: usize,
     /// Consecutive rows giving the same attributes: their schema positions
     /// (as bits) and how many rows.
     runs: Vec<(Shape, usize)>,
@@ -117,18 +119,16 @@ struct Layout {
 }
 
 impl InsertBatch {
-    /// An empty statement for a relation of `schema`, with room for the
-    /// values of about `rows` rows of `width` attributes.
-    pub(crate) fn new(schema: &Schema, rows: usize, width: usize) -> InsertBatch {
-        let mut args = MySqlArguments::default();
-        let values = rows.min(MAX_PARAMETERS) * width;
-        let values = values.min(MAX_PARAMETERS);
-        Arguments::reserve(&mut args, values, values * 8);
+    /// An empty statement for a relation of `schema`, for about `rows`
+    /// rows (room for their values is made when the first row shows how
+    /// many each gives).
+    pub(crate) fn new(schema: &Schema, rows: usize) -> InsertBatch {
         let words = schema.attributes().len().div_ceil(64);
         InsertBatch {
-            args,
+            args: MySqlArguments::default(),
             binds: 0,
             rows: 0,
+            expected: rows,
             runs: Vec::new(),
             union: SmallVec::from_elem(0, words),
             layout: Layout::default(),
@@ -150,6 +150,13 @@ impl InsertBatch {
     /// checked against the schema (a create checks every tuple first).
     pub(crate) fn push(&mut self, tuple: &Tuple) -> Result<()> {
         let entries = tuple.entries();
+        if self.rows == 0 {
+            let values = self
+                .expected
+                .saturating_mul(entries.len())
+                .min(MAX_PARAMETERS);
+            Arguments::reserve(&mut self.args, values, values * 8);
+        }
         let layout = &self.layout;
         let same = !self.runs.is_empty()
             && entries.len() == layout.positions.len()
@@ -537,7 +544,7 @@ mod tests {
         let attributes = ('a'..='j')
             .map(|c| {
                 crate::schema::Attribute::new(
-                    &c.to_string(),
+                    c.to_string(),
                     crate::schema::Type::Integer {
                         bits: 64,
                         unsigned: false,
@@ -566,7 +573,7 @@ mod tests {
             Tuple::new(),
         ];
         for returning in [None, Some(names(&["a", "h"]))] {
-            let mut batch = InsertBatch::new(&schema, rows.len(), 3);
+            let mut batch = InsertBatch::new(&schema, rows.len());
             for row in &rows {
                 assert!(batch.fits(row));
                 batch.push(row).unwrap();
@@ -596,7 +603,7 @@ mod tests {
     fn a_batch_is_full_at_the_placeholder_limit_and_refuses_unchecked_values() {
         let schema = ten_columns();
         let row = checked(&[("a", 0, 1), ("b", 1, 2), ("c", 2, 3)]);
-        let mut batch = InsertBatch::new(&schema, 1, 3);
+        let mut batch = InsertBatch::new(&schema, 1);
         for _ in 0..MAX_PARAMETERS / 3 {
             assert!(batch.fits(&row));
             batch.push(&row).unwrap();
@@ -609,11 +616,11 @@ mod tests {
         let insert = batch.finish(&schema, None);
         assert_eq!(insert.sql.matches('?').count(), MAX_PARAMETERS);
 
-        let mut batch = InsertBatch::new(&schema, 1, 1);
+        let mut batch = InsertBatch::new(&schema, 1);
         let err = batch.push(&Tuple::from([("a", 1)])).unwrap_err();
         assert!(err.to_string().contains("`a`"), "{err}");
         // The first row of an empty batch always fits, however wide.
-        assert!(InsertBatch::new(&schema, 0, 0).fits(&row));
+        assert!(InsertBatch::new(&schema, 0).fits(&row));
     }
 
     #[test]
