@@ -194,14 +194,20 @@ pub(crate) fn check_tuple(
     let inserts = ctx.kind().inserts();
     let entries = tuple.entries_mut();
     let mut generate_key = false;
-    // The positions given so far, while they are all below 128.
-    let mut given = Some(0_u128);
+    // The positions below 128 given so far, as bits; whether every
+    // position so far was below 128.
+    let mut bits = 0_u128;
+    let mut narrow = true;
     for i in 0..entries.len() {
-        let entry = &mut entries[i];
+        let (earlier, rest) = entries.split_at_mut(i);
+        let Some(entry) = rest.first_mut() else {
+            break;
+        };
         // Checked before (the plugins run between two checks) and not set
         // since: its value is already the attribute's.
         if let Some(at) = entry.checked() {
-            given = add_position(given, at);
+            narrow &= at < 128;
+            bits |= bit(at);
             continue;
         }
         let at = positions
@@ -233,8 +239,11 @@ pub(crate) fn check_tuple(
         generate_key |= asks_for_generated_key(attribute, &entry.value);
         // One attribute per position: a position seen before is a name
         // given twice.
-        let twice = given_at(given, at)
-            .unwrap_or_else(|| entries[..i].iter().any(|e| e.checked() == Some(at)));
+        let twice = if at < 128 {
+            bits & bit(at) != 0
+        } else {
+            earlier.iter().any(|e| e.checked() == Some(at))
+        };
         if twice {
             return Err(Error::InvalidInput {
                 reason: format!(
@@ -244,9 +253,11 @@ pub(crate) fn check_tuple(
                 ),
             });
         }
-        given = add_position(given, at);
-        entries[i].set_checked(Some(at));
+        narrow &= at < 128;
+        bits |= bit(at);
+        entry.set_checked(Some(at));
     }
+    let mut given = narrow.then_some(bits);
     if inserts && generate_key {
         // NULL or 0 for an auto-increment key means "generate one": leave
         // it out, so that re-reading knows the server chose it.
@@ -264,7 +275,14 @@ pub(crate) fn check_tuple(
 
 /// `bits` with position `at` added (`None` from 128 on).
 fn add_position(bits: Option<u128>, at: usize) -> Option<u128> {
-    bits.filter(|_| at < 128).map(|bits| bits | (1 << at))
+    bits.filter(|_| at < 128).map(|bits| bits | bit(at))
+}
+
+/// Position `at` as a bit (none from 128 on).
+fn bit(at: usize) -> u128 {
+    1_u128
+        .checked_shl(u32::try_from(at).unwrap_or(u32::MAX))
+        .unwrap_or(0)
 }
 
 /// The schema position each entry (by index) of the tuples checked so far
