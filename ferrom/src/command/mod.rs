@@ -481,6 +481,7 @@ mod tests {
     #[allow(dead_code, unreachable_code, clippy::diverging_sub_expression)]
     fn call_futures_are_send(command: &Command) {
         assert_send(&command.call(()));
+        assert_send(&command.call_many((0..3).map(|n| Tuple::from([("n", n)]))));
     }
 
     #[test]
