@@ -396,19 +396,38 @@ fn every_statement_is_traced_without_values_at_info() {
 }
 
 /// An insert's values, encoded straight from its tuples, still show at
-/// trace level.
+/// trace level, streamed tuples included (kept for the trace only when it
+/// shows them); below it, an insert's trace says how many rows it had.
 #[test]
 fn an_inserts_values_are_traced_at_trace() {
-    let log = traced(tracing::Level::TRACE, async |container| {
+    let create = async |container: &ferrom::Container| {
         let create = container.command("companies", "create").unwrap();
         create
             .call([("name", "Traced Name"), ("domain", "https://traced.test")])
             .await
             .unwrap();
-    });
+        create
+            .call_many([
+                [("name", "Streamed One"), ("domain", "https://one.test")],
+                [("name", "Streamed Two"), ("domain", "https://two.test")],
+            ])
+            .await
+            .unwrap();
+        let companies = container.relation("companies").unwrap();
+        assert_eq!(companies.count().await.unwrap(), 3);
+    };
+    let log = traced(tracing::Level::TRACE, create);
     assert!(log.contains("INSERT INTO `companies`"), "{log}");
     assert!(log.contains("Traced Name"), "{log}");
     assert!(log.contains("https://traced.test"), "{log}");
+    assert!(log.contains("Streamed One"), "{log}");
+    assert!(log.contains("https://two.test"), "{log}");
+    let log = traced(tracing::Level::DEBUG, create);
+    assert!(log.contains("INSERT INTO `companies`"), "{log}");
+    assert!(
+        !log.contains("Streamed One") && !log.contains("Traced Name"),
+        "bound values are not logged below trace: {log}"
+    );
 }
 
 /// What `work` logs on a fresh reference database, at `level`.
