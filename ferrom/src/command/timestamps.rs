@@ -15,8 +15,9 @@ use crate::value::Value;
 /// Sets the listed attributes to the current time in UTC on every tuple of
 /// a create, update or upsert, unless the caller gave a value (the caller's
 /// value wins, NULL included). All tuples of one call get the same time
-/// (the call's [`CommandContext::now`]), cut to each column's fractional-second precision so that what a command
-/// returns equals what is stored. A `date` attribute gets today's date.
+/// (the call's [`CommandContext::now`]), cut to each column's
+/// fractional-second precision so that what a command returns equals what
+/// is stored. A `date` attribute gets today's date.
 ///
 /// On an update it stamps the attributes it lists and nothing else: the
 /// reference application's `UpdatePost` lists only `updated_at`.
