@@ -112,7 +112,7 @@ async fn insert_all(
 ) -> Result<(u64, Vec<MySqlRow>)> {
     let mut statement = Statement::new(cmd, tuples.left());
     let more = statement.fill(tuples)?;
-    if statement.from.rows == 0 {
+    if statement.batch.rows() == 0 {
         return Ok((0, Vec::new()));
     }
     let returning = returning.then(|| all_columns(cmd));
@@ -135,22 +135,18 @@ async fn insert_all(
     .await
 }
 
-/// One `INSERT` of [`insert_all`] as it fills, and what its values came
-/// from (kept only when the trace shows them).
+/// One `INSERT` of [`insert_all`] as it fills, and the tuples its values
+/// came from (kept only when the trace shows them).
 struct Statement {
     batch: InsertBatch,
-    from: Encoded,
+    kept: Option<Vec<Tuple>>,
 }
 
 impl Statement {
     fn new(cmd: &Command, rows: usize) -> Statement {
         Statement {
             batch: InsertBatch::new(cmd.relation.schema(), rows),
-            from: Encoded {
-                rows: 0,
-                kept: tracing::enabled!(target: "ferrom::exec", tracing::Level::TRACE)
-                    .then(Vec::new),
-            },
+            kept: tracing::enabled!(target: "ferrom::exec", tracing::Level::TRACE).then(Vec::new),
         }
     }
 
@@ -170,8 +166,7 @@ impl Statement {
                 }
                 self.batch.push(tuple)?;
                 added += 1;
-                self.from.rows += 1;
-                if let Some(kept) = &mut self.from.kept {
+                if let Some(kept) = &mut self.kept {
                     kept.push(tuple.clone());
                 }
             }
@@ -187,8 +182,12 @@ impl Statement {
         returning: Option<&[String]>,
         (count, mut rows): (u64, Vec<MySqlRow>),
     ) -> Result<(u64, Vec<MySqlRow>)> {
+        let from = Encoded {
+            rows: self.batch.rows(),
+            kept: self.kept,
+        };
         let insert = self.batch.finish(cmd.relation.schema(), returning);
-        let inserted = run_insert(relation, insert, self.from).await?;
+        let inserted = run_insert(relation, insert, from).await?;
         let count = count + inserted.rows_affected();
         rows.extend(inserted.into_rows());
         Ok((count, rows))

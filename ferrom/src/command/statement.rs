@@ -135,6 +135,11 @@ impl InsertBatch {
         }
     }
 
+    /// How many rows it holds.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
     /// Whether `tuple`'s values fit beside those added (a first row always
     /// does; the server refuses a statement of more than
     /// [`MAX_PARAMETERS`] placeholders).
@@ -226,27 +231,15 @@ impl InsertBatch {
         let attributes = schema.attributes();
         let mut sql =
             String::with_capacity(32 + columns.len() * 16 + self.rows * (columns.len() * 3 + 2));
-        sql.push_str("INSERT INTO ");
-        push_identifier(&mut sql, schema.table());
-        sql.push_str(" (");
-        for (i, &at) in columns.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            push_identifier(&mut sql, &attributes[at].name);
-        }
-        sql.push_str(") VALUES ");
+        push_insert_head(
+            &mut sql,
+            schema.table(),
+            columns.iter().map(|&at| attributes[at].name.as_str()),
+        );
         let mut row = String::with_capacity(2 + columns.len() * 9);
         for (r, (shape, n)) in self.runs.iter().enumerate() {
             row.clear();
-            row.push('(');
-            for (j, &at) in columns.iter().enumerate() {
-                if j > 0 {
-                    row.push_str(", ");
-                }
-                row.push_str(if has(shape, at) { "?" } else { "DEFAULT" });
-            }
-            row.push(')');
+            push_row(&mut row, columns.iter().map(|&at| has(shape, at)));
             for i in 0..*n {
                 if r > 0 || i > 0 {
                     sql.push_str(", ");
@@ -254,10 +247,7 @@ impl InsertBatch {
                 sql.push_str(&row);
             }
         }
-        if let Some(returning) = returning {
-            sql.push_str(" RETURNING ");
-            push_list(&mut sql, returning);
-        }
+        push_returning(&mut sql, returning);
         Insert {
             sql,
             args: self.args,
@@ -309,21 +299,10 @@ pub(crate) fn render_insert_into(
     binds: &mut impl Binds,
 ) -> Result<String> {
     let mut sql = String::with_capacity(32 + columns.len() * 16 + rows.len() * columns.len() * 3);
-    sql.push_str("INSERT INTO ");
-    push_identifier(&mut sql, table);
-    sql.push_str(" (");
-    push_list(&mut sql, columns);
-    sql.push_str(") VALUES ");
+    push_insert_head(&mut sql, table, columns);
     // A row that gives every column: the same placeholders each time.
-    let full_row = {
-        let mut row = String::with_capacity(2 + columns.len() * 3);
-        row.push('(');
-        for j in 0..columns.len() {
-            row.push_str(if j > 0 { ", ?" } else { "?" });
-        }
-        row.push(')');
-        row
-    };
+    let mut full_row = String::with_capacity(2 + columns.len() * 3);
+    push_row(&mut full_row, columns.iter().map(|_| true));
     // The column of each schema position met so far (checked values know
     // their attribute's position): one name comparison per attribute per
     // statement, not per row.
@@ -346,14 +325,7 @@ pub(crate) fn render_insert_into(
         if source.iter().all(Option::is_some) {
             sql.push_str(&full_row);
         } else {
-            sql.push('(');
-            for (j, k) in source.iter().enumerate() {
-                if j > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(if k.is_some() { "?" } else { "DEFAULT" });
-            }
-            sql.push(')');
+            push_row(&mut sql, source.iter().map(Option::is_some));
         }
         // Each value, in column order.
         for &k in source.iter().flatten() {
@@ -406,10 +378,7 @@ pub(crate) fn render_insert_into(
             }
         }
     }
-    if let Some(returning) = returning {
-        sql.push_str(" RETURNING ");
-        push_list(&mut sql, returning);
-    }
+    push_returning(&mut sql, returning);
     Ok(sql)
 }
 
@@ -436,12 +405,46 @@ fn column_of(
     j
 }
 
-fn push_list(sql: &mut String, names: &[String]) {
-    for (i, name) in names.iter().enumerate() {
+fn push_list<S: AsRef<str>>(sql: &mut String, names: impl IntoIterator<Item = S>) {
+    for (i, name) in names.into_iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
-        push_identifier(sql, name);
+        push_identifier(sql, name.as_ref());
+    }
+}
+
+/// `INSERT INTO table (columns) VALUES `.
+fn push_insert_head<S: AsRef<str>>(
+    sql: &mut String,
+    table: &str,
+    columns: impl IntoIterator<Item = S>,
+) {
+    sql.push_str("INSERT INTO ");
+    push_identifier(sql, table);
+    sql.push_str(" (");
+    push_list(sql, columns);
+    sql.push_str(") VALUES ");
+}
+
+/// One row of `VALUES`: for each column, `?` when the row gives it,
+/// `DEFAULT` when it does not.
+fn push_row(sql: &mut String, gives: impl IntoIterator<Item = bool>) {
+    sql.push('(');
+    for (j, given) in gives.into_iter().enumerate() {
+        if j > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(if given { "?" } else { "DEFAULT" });
+    }
+    sql.push(')');
+}
+
+/// ` RETURNING returning`, when given.
+fn push_returning(sql: &mut String, returning: Option<&[String]>) {
+    if let Some(returning) = returning {
+        sql.push_str(" RETURNING ");
+        push_list(sql, returning);
     }
 }
 
